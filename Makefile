@@ -1,0 +1,38 @@
+# Two commands: `make run` (set-up + main job) and `make test` (set-up + tests).
+# Set-up is a virtual environment in .venv with pinned dependencies; it is redone only when
+# requirements.txt, constraints.txt or pyproject.toml change.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup run test train evaluate benchmark clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/atlas-coder run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+train: $(STAMP)
+	$(BIN)/atlas-coder train
+
+evaluate: $(STAMP)
+	$(BIN)/atlas-coder evaluate
+
+benchmark: $(STAMP)
+	$(BIN)/python evaluation/benchmark.py
+
+clean:
+	rm -rf $(VENV) .cache reports mlruns

@@ -1,0 +1,83 @@
+"""Speed benchmark of atlas-coder on this machine (run: `make benchmark`).
+
+Measures, each in a fresh process as a user would run it:
+1. `atlas-coder --help` wall time (median of 5);
+2. `atlas-coder train` on the bundled corpus with a cold embedding cache (MLflow logging to a
+   temporary store included);
+3. `atlas-coder predict` on 1,000 distinct entries with a cold cache. The entries are built by
+   recombining sentences of corpus entries (seeded), so every text is distinct; they are
+   benchmark inputs only, never training data.
+Results are printed and written to reports/benchmark.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+EXE = [str(ROOT / ".venv" / "bin" / "atlas-coder")]
+
+
+def timed(cmd: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if res.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{res.stderr}")
+    return elapsed
+
+
+def synthetic_entries(n: int, seed: int = 0) -> list[dict]:
+    from classifier.text import split_sentences
+    from classifier.train import load_corpus
+
+    entries = load_corpus().entries
+    pool = [s for e in entries for s in split_sentences(e.description)]
+    rng = random.Random(seed)
+    out, seen = [], set()
+    while len(out) < n:
+        base = rng.choice(entries)
+        desc = " ".join(rng.sample(pool, rng.randint(5, 8)))
+        if desc in seen:
+            continue
+        seen.add(desc)
+        out.append({"id": f"bench-{len(out):04d}", "city": base.city, "country": base.country,
+                    "title": base.title, "description": desc})
+    return out
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="atlas-bench-"))
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}", "HF_HUB_OFFLINE": "1"}
+    results = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+
+    help_times = [timed(EXE + ["--help"], env) for _ in range(5)]
+    results["help_seconds_median"] = round(statistics.median(help_times), 3)
+
+    env_train = {**env, "ATLAS_CODER_CACHE": str(tmp / "cache-train")}
+    results["train_seconds_cold"] = round(timed(EXE + ["train", "--out", str(tmp / "model")], env_train), 2)
+
+    path = tmp / "bench.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in synthetic_entries(1000)), encoding="utf-8")
+    env_pred = {**env, "ATLAS_CODER_CACHE": str(tmp / "cache-pred")}
+    results["predict_1000_seconds_cold"] = round(
+        timed(EXE + ["predict", str(path), "--out", str(tmp / "pred.jsonl"), "--model", str(tmp / "model")], env_pred), 2)
+    results["predict_1000_n_entries"] = sum(1 for _ in (tmp / "pred.jsonl").open())
+
+    print(json.dumps(results, indent=1))
+    out = ROOT / "reports" / "benchmark.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""Allow ``python -m classifier``."""
+
+from classifier.cli import main
+
+raise SystemExit(main())

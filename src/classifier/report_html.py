@@ -1,0 +1,109 @@
+"""Self-contained HTML for the evaluation report: plots embedded as PNG data URIs, tables as HTML."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from typing import Any
+
+import numpy as np
+
+from classifier.codebook import Codebook
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def agreement_plot(report: dict[str, Any], cb: Codebook) -> str:
+    """Alpha per label with 95% CI bars: model ~ gold next to the human comparisons."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    comps = report["comparisons"]
+    labels = [lab for _, lab in cb.all_labels]
+    fig, ax = plt.subplots(figsize=(8, 0.38 * len(labels) + 1.2))
+    offsets = np.linspace(-0.3, 0.3, len(comps))
+    for off, (name, rep) in zip(offsets, comps.items()):
+        y = np.arange(len(labels)) + off
+        a = np.array([r["alpha"] for r in rep["labels"]], dtype=float)
+        lo = np.array([r["alpha_ci"][0] for r in rep["labels"]], dtype=float)
+        hi = np.array([r["alpha_ci"][1] for r in rep["labels"]], dtype=float)
+        ok = np.isfinite(a)
+        err = np.vstack([np.where(np.isfinite(lo), a - lo, 0), np.where(np.isfinite(hi), hi - a, 0)])[:, ok]
+        ax.errorbar(a[ok], y[ok], xerr=err, fmt="o", ms=4, capsize=2, label=name)
+    for x, style in ((0.667, ":"), (0.8, "--")):
+        ax.axvline(x, color="grey", ls=style, lw=1)
+    ax.set_yticks(np.arange(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("Krippendorff's alpha (95% bootstrap CI); dotted 0.667, dashed 0.800")
+    ax.set_xlim(-0.6, 1.05)
+    ax.legend(loc="lower left", fontsize=8)
+    uri = _png(fig)
+    plt.close(fig)
+    return uri
+
+
+def pr_plot(report: dict[str, Any], cb: Codebook) -> str:
+    """Model precision and recall per label (mean over seeds, sd as error bars)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["comparisons"]["model ~ gold"]["labels"]
+    labels = [r["label"] for r in rows]
+    y = np.arange(len(labels))
+    fig, ax = plt.subplots(figsize=(8, 0.38 * len(labels) + 1.2))
+    ax.barh(y - 0.2, [r["precision_mean"] for r in rows], 0.4, xerr=[r["precision_sd"] for r in rows], label="precision")
+    ax.barh(y + 0.2, [r["recall_mean"] for r in rows], 0.4, xerr=[r["recall_sd"] for r in rows], label="recall")
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel("model vs gold, out-of-fold (mean ± sd over seeds)")
+    ax.legend(loc="lower right", fontsize=8)
+    uri = _png(fig)
+    plt.close(fig)
+    return uri
+
+
+def _md_tables_to_html(md: str) -> str:
+    """Render the report's Markdown (headings, paragraphs, pipe tables) as simple HTML."""
+    out, table = [], []
+
+    def flush():
+        if table:
+            rows = [r.strip().strip("|").split("|") for r in table if not set(r.replace("|", "").strip()) <= {"-"}]
+            head, body = rows[0], rows[1:]
+            out.append("<table><thead><tr>" + "".join(f"<th>{html.escape(c.strip())}</th>" for c in head) + "</tr></thead><tbody>"
+                       + "".join("<tr>" + "".join(f"<td>{html.escape(c.strip())}</td>" for c in r) + "</tr>" for r in body)
+                       + "</tbody></table>")
+            table.clear()
+
+    for line in md.splitlines():
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        flush()
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            out.append(f"<h{level}>{html.escape(line.lstrip('#').strip())}</h{level}>")
+        elif line.strip():
+            out.append(f"<p>{html.escape(line)}</p>")
+    flush()
+    return "\n".join(out)
+
+
+def render_html(report: dict[str, Any], cb: Codebook, markdown: str) -> str:
+    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+             "table{border-collapse:collapse;font-size:12px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px}"
+             "th{background:#f3f3f3}img{max-width:100%}")
+    figs = (f"<h2>Agreement per label</h2><img alt='alpha per label with confidence intervals' src='{agreement_plot(report, cb)}'>"
+            f"<h2>Model precision and recall per label</h2><img alt='precision and recall per label' src='{pr_plot(report, cb)}'>")
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>atlas-coder evaluation</title>"
+            f"<style>{style}</style></head><body>{figs}{_md_tables_to_html(markdown)}</body></html>\n")

@@ -1,0 +1,85 @@
+"""``atlas-coder evaluate`` end to end on the corpus (one CV repetition to stay fast), with its
+numbers re-computed independently from the files it writes."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import krippendorff
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score, f1_score
+
+from classifier.codebook import load_codebook
+from classifier.data import read_labels
+from classifier.paths import ANNOTATIONS_DIR, EXTERNAL_DIR
+
+
+@pytest.fixture(scope="session")
+def evaluation(tmp_path_factory, mlflow_uri, trained):
+    from classifier.evaluate import evaluate
+
+    out = tmp_path_factory.mktemp("evaluation")
+    report = evaluate(seeds=1, out_dir=out, n_resamples=1000, model=trained.path,
+                      cache_dir=tmp_path_factory.mktemp("evcache"))
+    return out, report
+
+
+def _matrix(recs, ids, group, label):
+    return np.array([float(label in recs[u].codes[group]) for u in ids])
+
+
+def test_files_written_and_logged(evaluation, mlflow_uri):
+    import mlflow
+
+    out, report = evaluation
+    for name in ("evaluation.html", "evaluation.md", "evaluation.json", "review_queue.csv", "model_oof.jsonl"):
+        assert (out / name).exists(), name
+    html = (out / "evaluation.html").read_text()
+    assert html.count("data:image/png;base64,") == 2 and "<table>" in html
+    assert set(report["comparisons"]) == {"model ~ gold", "coder_a ~ coder_b", "coder_a ~ gold", "coder_b ~ gold"}
+    mlflow.set_tracking_uri(mlflow_uri)
+    run = mlflow.MlflowClient().get_run(report["mlflow_run_id"])
+    assert "model_vs_gold.sector.alpha" in run.data.metrics
+
+
+def test_numbers_match_independent_computation(evaluation):
+    out, report = evaluation
+    cb = load_codebook()
+    model = read_labels(out / "model_oof.jsonl", cb)
+    gold = read_labels(ANNOTATIONS_DIR / "gold.jsonl", cb)
+    a = read_labels(ANNOTATIONS_DIR / "coder_a.jsonl", cb)
+    b = read_labels(ANNOTATIONS_DIR / "coder_b.jsonl", cb)
+    ids = sorted(gold)
+    for key, (x, y) in {"model ~ gold": (model, gold), "coder_a ~ coder_b": (a, b)}.items():
+        for row in report["comparisons"][key]["labels"]:
+            rx, ry = _matrix(x, ids, row["group"], row["label"]), _matrix(y, ids, row["group"], row["label"])
+            if len(set(rx) | set(ry)) > 1:
+                alpha = krippendorff.alpha(reliability_data=np.vstack([rx, ry]), level_of_measurement="nominal")
+                assert row["alpha"] == pytest.approx(alpha, abs=1e-9), (key, row["label"])
+                assert row["kappa"] == pytest.approx(cohen_kappa_score(rx, ry), abs=1e-9)
+            assert row["f1_mean"] == pytest.approx(f1_score(ry, rx, zero_division=0), abs=1e-4)
+            assert row["percent_agreement"] == pytest.approx(np.mean(rx == ry))
+
+
+def test_review_queue_is_ranked_and_points_at_real_disagreements(evaluation):
+    out, _ = evaluation
+    cb = load_codebook()
+    gold = read_labels(ANNOTATIONS_DIR / "gold.jsonl", cb)
+    rows = list(csv.DictReader((out / "review_queue.csv").open(encoding="utf-8")))
+    assert rows, "a model this size always disagrees somewhere"
+    conf = [float(r["confidence"]) for r in rows]
+    assert conf == sorted(conf, reverse=True)
+    for r in rows[:20]:
+        assert int(r["gold"]) == int(r["label"] in gold[r["id"]].codes[r["group"]])
+        assert (r["model_says"] == "present") == (r["gold"] == "0")
+
+
+@pytest.mark.skipif(not (EXTERNAL_DIR / "cases.jsonl").exists(), reason="external AI Watch data not present")
+def test_external_check_counts(evaluation):
+    _, report = evaluation
+    ext = report["external"]
+    assert ext["n_cases"] == 143
+    assert ext["application_recall"] == pytest.approx(ext["counts"]["application"] / 143, abs=1e-4)
+    assert 0 <= ext["share_coded_regulatory"] <= 1 and 0 <= ext["sector_hit_rate"] <= 1

@@ -1,0 +1,45 @@
+"""Unit tests of the classifier's decision logic on small numeric arrays."""
+
+import numpy as np
+
+from classifier.codebook import load_codebook
+from classifier.model import AtlasClassifier, best_threshold
+
+
+def _fitted_stub(cb):
+    m = AtlasClassifier(codebook=cb)
+    L = len(cb.all_labels)
+    m.coef_, m.intercept_ = np.zeros((L, 2)), np.zeros(L)
+    m.thresholds_ = np.full(L, 0.5)
+    return m
+
+
+def test_best_threshold_maximises_f1():
+    y = np.array([0, 0, 0, 1, 1, 1])
+    p = np.array([0.1, 0.2, 0.35, 0.4, 0.8, 0.9])
+    t = best_threshold(y, p, np.round(np.arange(0.05, 0.96, 0.01), 2))
+    assert 0.35 < t <= 0.4  # the only cut that separates perfectly
+
+
+def test_constraints_force_one_policy_type_and_sector_and_drop_orphan_subcategories():
+    cb = load_codebook()
+    m = _fitted_stub(cb)
+    labels = cb.all_labels
+    P = np.full((1, len(labels)), 0.1)
+    P[0, labels.index(("policy_type", "regulatory"))] = 0.4
+    P[0, labels.index(("sector", "mobility"))] = 0.3
+    P[0, labels.index(("governance_subcategory", "law"))] = 0.9
+    pred = m.predict(None, proba=P)[0]
+    chosen = {labels[j] for j in np.flatnonzero(pred)}
+    assert chosen == {("policy_type", "regulatory"), ("sector", "mobility")}
+
+
+def test_subcategory_kept_with_governance_of_ai():
+    cb = load_codebook()
+    m = _fitted_stub(cb)
+    labels = cb.all_labels
+    P = np.full((1, len(labels)), 0.1)
+    for key in [("policy_type", "regulatory"), ("sector", "governance_of_ai"), ("governance_subcategory", "law")]:
+        P[0, labels.index(key)] = 0.9
+    chosen = {labels[j] for j in np.flatnonzero(m.predict(None, proba=P)[0])}
+    assert ("governance_subcategory", "law") in chosen
