@@ -79,3 +79,12 @@ def test_cities_file_records_membership_with_sources():
     for c in cities.values():
         if c.city not in KNOWN_MEMBERS | KNOWN_NON_MEMBERS and c.ccdr_member is not None:
             assert c.source_url.startswith("http"), c.city
+
+
+def test_data_readme_counts_match_the_data():
+    from classifier.corpus_stats import BEGIN, END, describe_corpus
+    from classifier.paths import DATA_DIR
+
+    readme = (DATA_DIR / "README.md").read_text(encoding="utf-8")
+    block = readme.split(BEGIN, 1)[1].split(END, 1)[0]
+    assert block.strip() == describe_corpus().strip(), "data/README.md is stale: paste `atlas-coder describe` output"

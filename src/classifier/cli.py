@@ -57,6 +57,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_describe(args: argparse.Namespace) -> int:
+    from classifier.corpus_stats import describe_corpus
+
+    print(describe_corpus(args.data), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from classifier.paths import DEFAULT_MODEL, REPORTS_DIR
 
@@ -83,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--model", default=str(DEFAULT_MODEL))
     i.add_argument("--data", type=Path, default=None)
     i.set_defaults(func=_cmd_info)
+
+    d = sub.add_parser("describe", help="corpus statistics: cities, membership, label counts, coder agreement")
+    d.add_argument("--data", type=Path, default=None)
+    d.set_defaults(func=_cmd_describe)
 
     r = sub.add_parser("run", help="main job: train if needed, predict the corpus, write reports")
     r.add_argument("--data", type=Path, default=None)

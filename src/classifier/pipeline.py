@@ -22,7 +22,7 @@ def _label_counts(records, codebook) -> dict[str, int]:
 
 
 def run_main_job(data_dir: str | Path | None = None, out_dir: str | Path | None = None, *,
-                 seed: int | None = None) -> str:
+                 seed: int | None = None, evaluation: bool = True, seeds: int = 3) -> str:
     from classifier.data import atomic_write_text
     from classifier.predict import predict_entries, write_predictions
     from classifier.train import load_corpus, train
@@ -51,10 +51,27 @@ def run_main_job(data_dir: str | Path | None = None, out_dir: str | Path | None 
         "| group | micro-F1 | macro-F1 |",
         "|---|---|---|",
     ]
-    lines += [f"| {g} | {s['micro_f1']:.3f} | {s['macro_f1']:.3f} |" for g, s in cv["groups"].items()]
+    lines += [f"| {g} | {cv['groups'][g]['micro_f1']:.3f} | {cv['groups'][g]['macro_f1']:.3f} |" for g in cb.group_keys]
     lines += ["", "| group | label | gold | predicted (in-sample) | CV F1 |", "|---|---|---|---|---|"]
     for g, lab in cb.all_labels:
         lines.append(f"| {g} | {lab} | {gold[lab]} | {predicted[lab]} | {cv['labels'][lab]['f1']:.3f} |")
+    if evaluation:
+        from classifier.evaluate import evaluate
+
+        report = evaluate(data_dir, seeds=seeds, out_dir=out_dir / "evaluation", model=res.path)
+        comps = report["comparisons"]
+        lines += ["", "Agreement with the gold codes, Krippendorff's alpha [95% CI] (model: out-of-fold, nested thresholds):", "",
+                  "| group | " + " | ".join(comps) + " |", "|---|" + "---|" * len(comps)]
+        for gi, g in enumerate(cb.group_keys):
+            cells = [f"{rep['groups'][gi]['alpha']:.3f} [{rep['groups'][gi]['alpha_ci'][0]:.2f}, {rep['groups'][gi]['alpha_ci'][1]:.2f}]"
+                     for rep in comps.values()]
+            lines.append(f"| {g} | " + " | ".join(cells) + " |")
+        ext = report.get("external")
+        if ext:
+            lines += ["", f"External check ({ext['n_cases']} AI Watch cases): application recall {ext['application_recall']:.3f}, "
+                      f"coded regulatory {ext['share_coded_regulatory']:.3f}, sector hit rate {ext['sector_hit_rate']:.3f}."]
+        lines += ["", f"Full report: `{out_dir / 'evaluation' / 'evaluation.html'}`; review queue: "
+                  f"`{out_dir / 'evaluation' / 'review_queue.csv'}` ({report['review_queue_size']} rows)."]
     summary = "\n".join(lines) + "\n"
     atomic_write_text(out_dir / "summary.md", summary)
     atomic_write_text(out_dir / "summary.json", json.dumps(
