@@ -31,7 +31,9 @@ def out_of_fold(X: np.ndarray, Y: np.ndarray, params: dict, seed: int, folds: in
     P = np.zeros(Y.shape)
     pred = np.zeros(Y.shape, dtype=np.int64)
     models = []
-    for train_idx, test_idx in base.cv_splits(Y, folds, seed):
+    from tqdm import tqdm
+
+    for train_idx, test_idx in tqdm(base.cv_splits(Y, folds, seed), desc=f"out-of-fold CV, seed {seed}", disable=None, leave=False):
         m = AtlasClassifier(**{**params, "seed": seed}).fit(X[train_idx], Y[train_idx], progress=False)
         P[test_idx] = m.predict_proba(X[test_idx])
         pred[test_idx] = m.predict(X[test_idx], proba=P[test_idx])
