@@ -52,7 +52,7 @@ def mlflow_uri(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory, mlflow_uri):
     """Train once on the bundled corpus, network refused, logging to a temporary MLflow store."""
-    from classifier.train import train
+    from classifier.model.train import train
 
     out = tmp_path_factory.mktemp("model") / "atlas-coder"
     cache = tmp_path_factory.mktemp("cache")
@@ -63,14 +63,14 @@ def trained(tmp_path_factory, mlflow_uri):
 
 @pytest.fixture(scope="session")
 def corpus():
-    from classifier.train import load_corpus
+    from classifier.io.corpus import load_corpus
 
     return load_corpus(DATA_DIR)
 
 
 @pytest.fixture(scope="session")
 def corpus_entries():
-    from classifier.data import read_entries
+    from classifier.io.entries import read_entries
     from classifier.paths import CORPUS_DIR
 
     return read_entries(CORPUS_DIR / "initiatives.jsonl")

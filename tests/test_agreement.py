@@ -12,9 +12,10 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import cohens_kappa
 
-from classifier.agreement import Coding, agreement, verdict
-from classifier.codebook import load_codebook
-from classifier.reliability import (ac1, alpha_nominal, bootstrap_weights, kappa_binary, pair_table,
+from classifier.io.codes import Coding
+from classifier.reliability.agreement import agreement, verdict
+from classifier.io.codebook import load_codebook
+from classifier.reliability.coefficients import (ac1, alpha_nominal, bootstrap_weights, kappa_binary, pair_table,
                                     percent_agreement, percentile_ci, value_counts)
 from conftest import run_cli
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier.codebook import load_codebook
+from classifier.io.codebook import load_codebook
 from classifier.errors import InputError
 from classifier.paths import PROJECT_ROOT
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from classifier.codebook import load_codebook
-from classifier.data import read_cities, read_entries, read_labels
+from classifier.io.codebook import load_codebook
+from classifier.io.cities import read_cities
+from classifier.io.codes import read_labels
+from classifier.io.entries import read_entries
 from classifier.paths import ANNOTATIONS_DIR, CORPUS_DIR
 
 SAMPLE_CITIES = {"Amsterdam", "Barcelona", "New York City", "London", "Vienna", "Portland", "San Jose", "Helsinki",
@@ -82,7 +84,7 @@ def test_cities_file_records_membership_with_sources():
 
 
 def test_data_readme_counts_match_the_data():
-    from classifier.corpus_stats import BEGIN, END, describe_corpus
+    from classifier.reports.describe import BEGIN, END, describe_corpus
     from classifier.paths import DATA_DIR
 
     readme = (DATA_DIR / "README.md").read_text(encoding="utf-8")

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from classifier.codebook import load_codebook
-from classifier.data import read_cities, read_entries, read_labels
+from classifier.io.codebook import load_codebook
+from classifier.io.cities import read_cities
+from classifier.io.codes import read_labels
+from classifier.io.entries import read_entries
 from classifier.errors import InputError
 from conftest import run_cli
 
@@ -148,5 +150,5 @@ def test_bad_membership_value(tmp_path):
 def test_missing_linked_document(tmp_path, corpus_entries):
     recs = _records(corpus_entries, 1)
     recs[0]["documents"] = ["docs/strategy.pdf"]
-    with pytest.raises(InputError, match="line 1, field 'documents': linked document not found: docs/strategy.pdf"):
+    with pytest.raises(InputError, match="line 1, field 'documents': linked document 'docs/strategy.pdf': document not found"):
         read_entries(_jsonl(tmp_path / "e.jsonl", recs))

@@ -11,19 +11,29 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score, f1_score
 
-from classifier.codebook import load_codebook
-from classifier.data import read_labels
+from classifier.io.codebook import load_codebook
+from classifier.io.codes import read_labels
 from classifier.paths import ANNOTATIONS_DIR, EXTERNAL_DIR
 
 
 @pytest.fixture(scope="session")
 def evaluation(tmp_path_factory, mlflow_uri, trained):
-    from classifier.evaluate import evaluate
+    from classifier.config import load_config
+    from classifier.io.corpus import load_corpus
+    from classifier.model.features import featurize_with_config
+    from classifier.pipeline import log_evaluation
+    from classifier.reliability.evaluate import evaluate
+    from classifier.reports.evaluation import write_evaluation
 
     out = tmp_path_factory.mktemp("evaluation")
-    report = evaluate(seeds=1, out_dir=out, n_resamples=1000, model=trained.path,
-                      cache_dir=tmp_path_factory.mktemp("evcache"))
-    return out, report
+    cache = tmp_path_factory.mktemp("evcache")
+    cfg, corpus = load_config(), load_corpus()
+    features = featurize_with_config(corpus.coded_entries, cfg, cache_dir=cache)
+    ev = evaluate(corpus, features, cfg, seeds=1, n_resamples=1000, bundle=trained.bundle,
+                  external_dir=EXTERNAL_DIR, cache_dir=cache)
+    write_evaluation(ev, corpus.codebook, out)
+    log_evaluation(ev.report, out, 1, 1000)
+    return out, ev.report
 
 
 def _matrix(recs, ids, group, label):

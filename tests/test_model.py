@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from classifier.codebook import load_codebook
-from classifier.model import AtlasClassifier, best_threshold
+from classifier.io.codebook import load_codebook
+from classifier.model.classifier import AtlasClassifier, best_threshold
 
 
 def _fitted_stub(cb):

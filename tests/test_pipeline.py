@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from classifier.bundle import load_bundle
+from classifier.model.bundle import load_bundle
 from classifier.config import load_config
-from classifier.data import read_entries, read_labels
+from classifier.io.codes import read_labels
+from classifier.io.entries import read_entries
 from classifier.paths import DATA_DIR, DEFAULT_MODEL
-from classifier.predict import predict_entries, write_predictions
-from classifier.text import entry_sentences
-from classifier.train import fingerprint, load_corpus, train
+from classifier.model.predict import predict_entries, write_predictions
+from classifier.text.sentences import entry_sentences
+from classifier.io.corpus import load_corpus
+from classifier.model.train import fingerprint, train
 from conftest import no_network, run_cli
 
 

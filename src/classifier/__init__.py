@@ -1,14 +1,19 @@
 """atlas-coder: pre-label, validate and compare codings of city AI initiatives.
 
-The package is a pipeline of small modules, each with one job, used in this order:
+Data flows one way through the sub-packages:
 
-``codebook`` (label scheme) → ``data`` (entries, label files, cities) → ``text`` (texts and
-sentences) → ``embed`` (sentence embeddings) → ``model`` (per-group classifiers, thresholds,
-constraints, evidence) → ``train`` / ``predict`` (the user-level operations) → ``agreement`` /
-``evaluate`` (reliability reports).  The CLI in ``cli`` is a thin layer over these functions.
+``io`` (codebook, entries + documents, codes, corpus) → ``text`` (sentences) → ``model``
+(embeddings, features, per-label classifiers, bundle, train, predict) → ``reliability``
+(agreement statistics, cross-validated evaluation) → ``reports`` (Markdown / HTML / JSON from
+templates).  ``pipeline`` chains them for the main job; ``cli`` only parses arguments and calls
+these functions; ``tracking`` logs to MLflow.
 
 Heavy libraries (torch, sentence-transformers, mlflow, sklearn) are imported lazily inside the
 functions that need them so that ``atlas-coder --help`` stays fast.
 """
 
-__version__ = "0.1.0"
+from classifier.offline import ensure_offline
+
+ensure_offline()
+
+__version__ = "0.2.0"

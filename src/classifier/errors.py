@@ -27,3 +27,8 @@ class InputError(Exception):
         if self.field:
             where += f", field '{self.field}'"
         return f"{where}: {self.problem}"
+
+
+class DataWarning(UserWarning):
+    """Input that is valid but weak (e.g. too few entries to train on): the work goes on, the
+    user is told.  The CLI prints these as ``atlas-coder: warning: ...`` lines."""

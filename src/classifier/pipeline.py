@@ -1,81 +1,108 @@
-"""The main job behind ``make run``: train (or reuse) → predict the corpus → reports.
+"""The main job behind ``make run``, top-down: load once, featurise once, pass everything down.
 
-Each step is an API call a notebook user can make on their own; this module only chains them
-and writes the summary under ``reports/``.
+config → corpus → features (every corpus entry, one encoding pass) → train (or reuse the
+bundle) → predict the corpus from the same features → evaluate on the same features with the
+same config → reports.  Each step is an API call a notebook user can make on their own.
 """
 
 from __future__ import annotations
 
-import json
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from classifier.paths import CACHE_DIR, REPORTS_DIR
+from classifier.paths import CACHE_DIR, DEFAULT_MODEL, EXTERNAL_DIR, REPORTS_DIR
+
+OUTPUTS = ("predictions.jsonl", "summary.md", "summary.json")
 
 
-def _label_counts(records, codebook) -> dict[str, int]:
-    counts = {lab: 0 for _, lab in codebook.all_labels}
-    for codes in records:
-        for g, labs in codes.items():
-            for lab in labs:
-                counts[lab] += 1
-    return counts
+@dataclass
+class MainJobResult:
+    summary: str
+    out_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def run_main_job(data_dir: str | Path | None = None, out_dir: str | Path | None = None, *,
-                 seed: int | None = None, evaluation: bool = True, seeds: int = 3) -> str:
-    from classifier.data import atomic_write_text
-    from classifier.predict import predict_entries, write_predictions
-    from classifier.train import load_corpus, train
+                 seed: int | None = None, config: str | Path | None = None, model: str | Path | None = None,
+                 evaluation: bool = True, seeds: int = 3, n_resamples: int = 1000,
+                 external_dir: str | Path | None = EXTERNAL_DIR, track: bool = True,
+                 cache_dir: str | Path | None = CACHE_DIR / "embeddings", progress: bool | None = None) -> MainJobResult:
+    from classifier.config import load_config
+    from classifier.io.atomic import atomic_write_text, check_output_dir
+    from classifier.io.codes import Coding
+    from classifier.io.corpus import load_corpus
+    from classifier.io.tables import json_dumps
+    from classifier.model.features import featurize_with_config
+    from classifier.model.predict import predict_features, write_predictions
+    from classifier.model.train import train
+    from classifier.reports.render import render
 
-    out_dir = Path(out_dir) if out_dir is not None else REPORTS_DIR
-    res = train(data_dir, seed=seed, reuse=True)
-    bundle = res.bundle
+    out_dir = check_output_dir(out_dir if out_dir is not None else REPORTS_DIR)
+    timings: dict[str, float] = {}
+
+    def timed(name: str, start: float) -> None:
+        timings[name] = round(time.perf_counter() - start, 2)
+
+    t = time.perf_counter()
+    cfg = load_config(config).with_seed(seed)
     corpus = load_corpus(data_dir)
-    preds = predict_entries(corpus.entries, bundle, cache_dir=CACHE_DIR / "embeddings")
-    write_predictions(out_dir / "predictions.jsonl", preds, bundle.codebook)
+    timed("load", t)
+    t = time.perf_counter()
+    features = featurize_with_config(corpus.entries, cfg, cache_dir=cache_dir, progress=progress)
+    timed("featurize", t)
+    t = time.perf_counter()
+    res = train(corpus=corpus, features=features, config=cfg, out=model or DEFAULT_MODEL, reuse=True, track=track,
+                progress=progress)
+    timed("train", t)
+    bundle, cb = res.bundle, corpus.codebook
+    t = time.perf_counter()
+    preds = predict_features(corpus.entries, features, bundle)
+    write_predictions(out_dir / "predictions.jsonl", preds, cb)
+    timed("predict", t)
 
-    cb = bundle.codebook
-    predicted = _label_counts([p.codes for p in preds], cb)
-    gold = _label_counts([corpus.gold[e.id].codes for e in corpus.coded_entries], cb)
-    cv = bundle.metadata["cv_metrics"]
-    lines = [
-        "# atlas-coder main job",
-        "",
-        f"Model: `{res.path}` ({'reused: data, codebook and config unchanged' if res.reused else f'trained in {res.seconds:.1f} s'}); "
-        f"fingerprint `{bundle.metadata['fingerprint'][:16]}`, codebook sha256 `{cb.sha256[:16]}`.",
-        f"Corpus: {len(corpus.entries)} entries, {len(corpus.gold)} with gold codes; predictions in `{out_dir / 'predictions.jsonl'}`.",
-        "",
-        "Cross-validated scores of the training run (thresholds tuned on the same folds, so optimistic;",
-        "see the evaluation report for nested estimates):",
-        "",
-        "| group | micro-F1 | macro-F1 |",
-        "|---|---|---|",
-    ]
-    lines += [f"| {g} | {cv['groups'][g]['micro_f1']:.3f} | {cv['groups'][g]['macro_f1']:.3f} |" for g in cb.group_keys]
-    lines += ["", "| group | label | gold | predicted (in-sample) | CV F1 |", "|---|---|---|---|---|"]
-    for g, lab in cb.all_labels:
-        lines.append(f"| {g} | {lab} | {gold[lab]} | {predicted[lab]} | {cv['labels'][lab]['f1']:.3f} |")
+    ev_report = None
+    eval_dir = out_dir / "evaluation"
     if evaluation:
-        from classifier.evaluate import evaluate
+        from classifier.reliability.evaluate import evaluate
+        from classifier.reports.evaluation import write_evaluation
 
-        report = evaluate(data_dir, seeds=seeds, out_dir=out_dir / "evaluation", model=res.path)
-        comps = report["comparisons"]
-        lines += ["", "Agreement with the gold codes, Krippendorff's alpha [95% CI] (model: out-of-fold, nested thresholds):", "",
-                  "| group | " + " | ".join(comps) + " |", "|---|" + "---|" * len(comps)]
-        for gi, g in enumerate(cb.group_keys):
-            cells = [f"{rep['groups'][gi]['alpha']:.3f} [{rep['groups'][gi]['alpha_ci'][0]:.2f}, {rep['groups'][gi]['alpha_ci'][1]:.2f}]"
-                     for rep in comps.values()]
-            lines.append(f"| {g} | " + " | ".join(cells) + " |")
-        ext = report.get("external")
-        if ext:
-            lines += ["", f"External check ({ext['n_cases']} AI Watch cases): application recall {ext['application_recall']:.3f}, "
-                      f"coded regulatory {ext['share_coded_regulatory']:.3f}, sector hit rate {ext['sector_hit_rate']:.3f}."]
-        lines += ["", f"Full report: `{out_dir / 'evaluation' / 'evaluation.html'}`; review queue: "
-                  f"`{out_dir / 'evaluation' / 'review_queue.csv'}` ({report['review_queue_size']} rows)."]
-    summary = "\n".join(lines) + "\n"
+        t = time.perf_counter()
+        ev = evaluate(corpus, features, cfg, seeds=seeds, n_resamples=n_resamples, bundle=bundle,
+                      external_dir=external_dir, cache_dir=cache_dir, progress=progress)
+        write_evaluation(ev, cb, eval_dir)
+        if track:
+            log_evaluation(ev.report, eval_dir, seeds, n_resamples)
+        ev_report = ev.report
+        timed("evaluate", t)
+
+    gold_counts = corpus.gold_coding().label_counts(cb)
+    predicted_counts = Coding("model", {p.id: p.codes for p in preds}).label_counts(cb)
+    cv = bundle.metadata["cv_metrics"]
+    summary = render("summary.md.j2", cb=cb, model_path=res.path, reused=res.reused, train_seconds=res.seconds,
+                     fingerprint=bundle.metadata["fingerprint"], n_entries=len(corpus.entries), n_gold=len(corpus.gold),
+                     predictions_path=out_dir / "predictions.jsonl", cv=cv, gold_counts=gold_counts,
+                     predicted_counts=predicted_counts, ev=ev_report, evaluation_dir=eval_dir, timings=timings)
     atomic_write_text(out_dir / "summary.md", summary)
-    atomic_write_text(out_dir / "summary.json", json.dumps(
+    atomic_write_text(out_dir / "summary.json", json_dumps(
         {"model": bundle.metadata["fingerprint"], "codebook_sha256": cb.sha256, "reused_model": res.reused,
-         "n_entries": len(corpus.entries), "gold_counts": gold, "predicted_counts": predicted, "cv": cv},
-        indent=1, sort_keys=True) + "\n")
-    return summary
+         "n_entries": len(corpus.entries), "gold_counts": gold_counts, "predicted_counts": predicted_counts, "cv": cv,
+         "timings": timings}))
+    return MainJobResult(summary, out_dir, timings, res.warnings)
+
+
+def log_evaluation(report: dict[str, Any], folder: Path, seeds: int, n_resamples: int) -> str:
+    """Log an evaluation's alpha per comparison and group, and its files, as an MLflow run."""
+    from classifier.tracking import log_report_run
+
+    metrics = {f"{k.replace(' ~ ', '_vs_')}.{g['group']}.alpha": g["alpha"]
+               for k, rep in report["comparisons"].items() for g in rep["groups"]}
+    if report.get("external"):
+        metrics.update({f"external.{k}": v for k, v in report["external"].items() if isinstance(v, float)})
+    run_id = log_report_run("evaluate", {"seeds": seeds, "folds": report["folds"], "resamples": n_resamples,
+                                         "codebook_sha256": report["codebook"]["sha256"],
+                                         "config_sha256": report["config_sha256"]}, metrics, folder)
+    report["mlflow_run_id"] = run_id
+    return run_id

@@ -19,8 +19,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from classifier.codebook import Codebook
+from classifier.config import TrainingConfig
 from classifier.errors import InputError
+from classifier.io.codebook import Codebook
+
+_DEFAULT = TrainingConfig()  # the one place hyperparameter defaults are written
 
 BUNDLE_FORMAT = "atlas-coder-model/1"
 
@@ -63,14 +66,14 @@ class AtlasClassifier:
     """
 
     codebook: Codebook
-    C: float = 1.0
-    class_weight: str | None = "balanced"
-    cv_folds: int = 5
-    min_positives: int = 3
-    threshold_grid: tuple[float, float, float] = (0.05, 0.95, 0.01)
-    evidence_sentences: int = 2
-    seed: int = 13
-    max_iter: int = 5000
+    C: float = _DEFAULT.C
+    class_weight: str | None = _DEFAULT.class_weight
+    cv_folds: int = _DEFAULT.cv_folds
+    min_positives: int = _DEFAULT.min_positives
+    threshold_grid: tuple[float, float, float] = _DEFAULT.threshold_grid
+    evidence_sentences: int = _DEFAULT.evidence_sentences
+    seed: int = _DEFAULT.seed
+    max_iter: int = _DEFAULT.max_iter
 
     # fitted state
     coef_: np.ndarray | None = field(default=None, init=False, repr=False)
@@ -169,10 +172,6 @@ class AtlasClassifier:
                 pred[np.ix_(missing, cols)] = 0
         return pred
 
-    def sentence_proba(self, S: np.ndarray) -> np.ndarray:
-        """Per-sentence probabilities: the same linear scores applied to single sentences."""
-        return self.predict_proba(S)
-
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
         self._check_fitted()
@@ -193,24 +192,10 @@ class AtlasClassifier:
         model = cls(codebook=codebook, **params)
         stored = [(x["group"], x["label"]) for x in d["labels"]]
         if stored != model.labels:
-            raise InputError(None, "model labels do not match the codebook (retrain with `atlas-coder train`)")
+            raise InputError(codebook.path, "model labels do not match the codebook (retrain with `atlas-coder train`)")
         model.coef_ = np.array([x["coef"] for x in d["labels"]], dtype=np.float64)
         model.intercept_ = np.array([x["intercept"] for x in d["labels"]], dtype=np.float64)
         model.thresholds_ = np.array([x["threshold"] for x in d["labels"]], dtype=np.float64)
         model.trained_ = np.array([x["trained"] for x in d["labels"]], dtype=bool)
         model.n_positive_ = np.array([x["n_positive"] for x in d["labels"]], dtype=np.int64)
         return model
-
-
-def label_matrix(records: Sequence[dict[str, Sequence[str]]], codebook: Codebook) -> np.ndarray:
-    """Binary matrix (units × codebook labels) from per-unit {group: [labels]} codes."""
-    labels = codebook.all_labels
-    return np.array([[int(lab in codes.get(g, [])) for g, lab in labels] for codes in records], dtype=np.int64)
-
-
-def codes_from_row(row: np.ndarray, codebook: Codebook) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {g: [] for g in codebook.group_keys}
-    for j, (g, lab) in enumerate(codebook.all_labels):
-        if row[j]:
-            out[g].append(lab)
-    return out

@@ -11,14 +11,13 @@ unit × label decisions, resampling whole units.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from classifier.codebook import Codebook
-from classifier.data import LabelRecord
-from classifier.reliability import (ac1, alpha_nominal, bootstrap_weights, kappa_binary, pair_table,
+from classifier.io.codebook import Codebook
+from classifier.io.codes import Coding
+from classifier.reliability.coefficients import (ac1, alpha_nominal, bootstrap_weights, kappa_binary, pair_table,
                                     percent_agreement, percentile_ci, value_counts)
 
 RELIABLE, TENTATIVE = 0.800, 0.667
@@ -36,18 +35,6 @@ def verdict(alpha: float, n_pairable: int, n_positive: int) -> str:
     if alpha >= RELIABLE:
         return "reliable"
     return "tentative" if alpha >= TENTATIVE else "unreliable"
-
-
-@dataclass
-class Coding:
-    """One label file as a coder: a name and ``{unit id: {group: [labels]}}``."""
-
-    name: str
-    codes: Mapping[str, Mapping[str, Sequence[str]]]
-
-    @classmethod
-    def from_records(cls, name: str, records: Mapping[str, LabelRecord]) -> "Coding":
-        return cls(name, {uid: r.codes for uid, r in records.items()})
 
 
 def rating_matrix(codings: Sequence[Coding], units: Sequence[str], group: str, label: str) -> np.ndarray:
@@ -124,39 +111,3 @@ def agreement(codings: Sequence[Coding], codebook: Codebook, *, n_resamples: int
         "labels": labels,
         "groups": groups,
     }
-
-
-def _fmt(v: float, ci: Sequence[float] | None = None) -> str:
-    if v is None or not np.isfinite(v):
-        return "n/a"
-    s = f"{v:.3f}"
-    if ci is not None and all(np.isfinite(ci)):
-        s += f" [{ci[0]:.2f}, {ci[1]:.2f}]"
-    return s
-
-
-def to_markdown(report: Mapping[str, Any], title: str = "Agreement") -> str:
-    names = report["coders"]
-    lines = [f"# {title}", "", f"Coders: {', '.join(names)}; {report['n_units']} units "
-             f"({', '.join(f'{k}: {v}' for k, v in report['units_per_coder'].items())}). "
-             f"Codebook {report['codebook']['name']} {report['codebook']['version']} "
-             f"(sha256 {report['codebook']['sha256'][:12]}). Intervals: {report['bootstrap']['interval']}, "
-             f"{report['bootstrap']['resamples']} resamples, seed {report['bootstrap']['seed']}.", "",
-             f"Verdict rule: {report['verdict_rule']}.", ""]
-    head = "| {} | n | prevalence ({}) | % agreement | Cohen's kappa | Krippendorff's alpha | Gwet's AC1 | verdict |"
-    sep = "|---|---|---|---|---|---|---|---|"
-
-    def row(first: str, s: Mapping[str, Any]) -> str:
-        prev = " / ".join("n/a" if s["prevalence"][n] is None else f"{s['prevalence'][n]:.2f}" for n in names)
-        return (f"| {first} | {s['n_pairable']} | {prev} | {_fmt(s['percent_agreement'], s['percent_agreement_ci'])} | "
-                f"{_fmt(s['kappa'], s['kappa_ci'])} | {_fmt(s['alpha'], s['alpha_ci'])} | {_fmt(s['ac1'], s['ac1_ci'])} | {s['verdict']} |")
-
-    lines += ["## Groups (all unit × label decisions of the group pooled)", "", head.format("group", " / ".join(names)), sep]
-    lines += [row(s["group"], s) for s in report["groups"]]
-    lines += ["", "## Labels", "", head.format("group: label", " / ".join(names)), sep]
-    lines += [row(f"{s['group']}: {s['label']}", s) for s in report["labels"]]
-    lines += ["", "## Units with disagreement", ""]
-    for s in report["labels"]:
-        if s["disagreements"]:
-            lines.append(f"- **{s['label']}** ({len(s['disagreements'])}): {', '.join(s['disagreements'])}")
-    return "\n".join(lines) + "\n"

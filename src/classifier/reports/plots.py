@@ -1,15 +1,14 @@
-"""Self-contained HTML for the evaluation report: plots embedded as PNG data URIs, tables as HTML."""
+"""Plots of the evaluation report, as PNG data URIs to embed in self-contained HTML."""
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 from typing import Any
 
 import numpy as np
 
-from classifier.codebook import Codebook
+from classifier.io.codebook import Codebook
 
 
 def _png(fig) -> str:
@@ -70,40 +69,3 @@ def pr_plot(report: dict[str, Any], cb: Codebook) -> str:
     uri = _png(fig)
     plt.close(fig)
     return uri
-
-
-def _md_tables_to_html(md: str) -> str:
-    """Render the report's Markdown (headings, paragraphs, pipe tables) as simple HTML."""
-    out, table = [], []
-
-    def flush():
-        if table:
-            rows = [r.strip().strip("|").split("|") for r in table if not set(r.replace("|", "").strip()) <= {"-"}]
-            head, body = rows[0], rows[1:]
-            out.append("<table><thead><tr>" + "".join(f"<th>{html.escape(c.strip())}</th>" for c in head) + "</tr></thead><tbody>"
-                       + "".join("<tr>" + "".join(f"<td>{html.escape(c.strip())}</td>" for c in r) + "</tr>" for r in body)
-                       + "</tbody></table>")
-            table.clear()
-
-    for line in md.splitlines():
-        if line.startswith("|"):
-            table.append(line)
-            continue
-        flush()
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{html.escape(line.lstrip('#').strip())}</h{level}>")
-        elif line.strip():
-            out.append(f"<p>{html.escape(line)}</p>")
-    flush()
-    return "\n".join(out)
-
-
-def render_html(report: dict[str, Any], cb: Codebook, markdown: str) -> str:
-    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-             "table{border-collapse:collapse;font-size:12px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px}"
-             "th{background:#f3f3f3}img{max-width:100%}")
-    figs = (f"<h2>Agreement per label</h2><img alt='alpha per label with confidence intervals' src='{agreement_plot(report, cb)}'>"
-            f"<h2>Model precision and recall per label</h2><img alt='precision and recall per label' src='{pr_plot(report, cb)}'>")
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>atlas-coder evaluation</title>"
-            f"<style>{style}</style></head><body>{figs}{_md_tables_to_html(markdown)}</body></html>\n")

@@ -8,8 +8,8 @@ from classifier import __version__
 
 
 def info_lines(model: str | Path, data_dir: str | Path | None = None) -> list[str]:
-    from classifier.bundle import load_bundle
-    from classifier.codebook import load_codebook
+    from classifier.io.codebook import load_codebook
+    from classifier.model.bundle import load_bundle
     from classifier.errors import InputError
     from classifier.paths import DATA_DIR
 
@@ -34,7 +34,8 @@ def info_lines(model: str | Path, data_dir: str | Path | None = None) -> list[st
     lines.append(f"  codebook sha256 {m['codebook']['sha256'][:16]} ({same} the project codebook)")
     try:
         from classifier.config import load_config
-        from classifier.train import fingerprint, load_corpus
+        from classifier.io.corpus import load_corpus
+        from classifier.model.train import fingerprint
 
         current = fingerprint(load_corpus(data_dir, cb), load_config())
         state = "up to date" if current == m["fingerprint"] else "stale: data, codebook or config changed; run `atlas-coder train`"

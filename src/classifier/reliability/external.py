@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from classifier.bundle import Bundle
-from classifier.data import Entry
+from classifier.io.entries import Entry
+from classifier.model.bundle import Bundle
 from classifier.errors import InputError
 
 
@@ -37,7 +37,7 @@ def load_external_cases(folder: str | Path) -> tuple[list[Entry], dict[str, list
 
 
 def external_check(bundle: Bundle, folder: str | Path, cache_dir: str | Path | None = None) -> dict[str, Any]:
-    from classifier.predict import predict_entries
+    from classifier.model.predict import predict_entries
 
     entries, accepted = load_external_cases(folder)
     preds = predict_entries(entries, bundle, cache_dir=cache_dir)

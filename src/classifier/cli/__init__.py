@@ -1,0 +1,124 @@
+"""``atlas-coder`` command line: parses arguments and calls the Python API, nothing more.
+
+Heavy libraries are imported inside each command, so ``atlas-coder --help`` starts fast.  Bad
+input (and an output that cannot be written) ends with one line on stderr naming file, line,
+field and problem, exit code 2, and no traceback; warnings about weak data are printed as
+``atlas-coder: warning: ...`` lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from classifier import __version__
+from classifier.errors import DataWarning, InputError
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from classifier.cli import commands as c
+    from classifier.paths import DEFAULT_CODEBOOK, DEFAULT_MODEL, REPORTS_DIR
+
+    p = argparse.ArgumentParser(prog="atlas-coder", description="Pre-label and validate codings of city AI initiatives.")
+    p.add_argument("--version", action="version", version=f"atlas-coder {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def data_args(sp, config: bool = True) -> None:
+        sp.add_argument("--data", type=Path, default=None, help="data folder with corpus/ and annotations/ (default: bundled)")
+        if config:
+            sp.add_argument("--config", type=Path, default=None, help="training config YAML (default: training/config.yaml)")
+            sp.add_argument("--seed", type=int, default=None, help="random seed (default: from the config)")
+
+    t = sub.add_parser("train", help="train the classifier on the hand-coded corpus")
+    data_args(t)
+    t.add_argument("--out", type=Path, default=DEFAULT_MODEL, help=f"model bundle folder (default: {DEFAULT_MODEL})")
+    t.add_argument("--no-tracking", action="store_true", help="do not log the run to MLflow")
+    t.set_defaults(func=c.cmd_train)
+
+    pr = sub.add_parser("predict", help="suggest codes, scores and evidence for entries")
+    pr.add_argument("input", type=Path, help="entries file (.jsonl, .csv or .xlsx)")
+    pr.add_argument("--out", type=Path, required=True, help="output file (.jsonl, .csv or .xlsx)")
+    pr.add_argument("--model", default=str(DEFAULT_MODEL), help="bundle folder or models:/atlas-coder@champion")
+    pr.add_argument("--format", choices=["jsonl", "csv", "xlsx"], default=None, help="output format (default: from --out)")
+    pr.set_defaults(func=c.cmd_predict)
+
+    i = sub.add_parser("info", help="show model, codebook and data versions")
+    i.add_argument("--model", default=str(DEFAULT_MODEL))
+    i.add_argument("--data", type=Path, default=None)
+    i.set_defaults(func=c.cmd_info)
+
+    d = sub.add_parser("describe", help="corpus statistics: cities, membership, label counts, coder agreement")
+    d.add_argument("--data", type=Path, default=None)
+    d.set_defaults(func=c.cmd_describe)
+
+    r = sub.add_parser("run", help="main job: featurise once, train if needed, predict the corpus, evaluate, report")
+    data_args(r)
+    r.add_argument("--out", type=Path, default=REPORTS_DIR, help="reports folder")
+    r.add_argument("--seeds", type=positive_int, default=3, help="CV repetitions of the evaluation (default 3)")
+    r.add_argument("--no-tracking", action="store_true")
+    r.set_defaults(func=c.cmd_run)
+
+    a = sub.add_parser("agree", help="agreement statistics between two or more label files")
+    a.add_argument("files", nargs="+", type=Path, metavar="FILE", help="label files (JSONL): hand codes or predictions")
+    a.add_argument("--out", type=Path, default=REPORTS_DIR / "agreement", help="output folder")
+    a.add_argument("--resamples", type=positive_int, default=1000, help="bootstrap resamples (default 1000)")
+    a.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    a.add_argument("--codebook", type=Path, default=DEFAULT_CODEBOOK)
+    a.add_argument("--no-tracking", action="store_true")
+    a.set_defaults(func=c.cmd_agree)
+
+    e = sub.add_parser("evaluate", help="out-of-fold model vs hand coding, coder vs coder, external check")
+    data_args(e)
+    e.add_argument("--seeds", type=positive_int, default=3, help="CV repetitions (default 3)")
+    e.add_argument("--folds", type=positive_int, default=5)
+    e.add_argument("--resamples", type=positive_int, default=1000)
+    e.add_argument("--out", type=Path, default=REPORTS_DIR / "evaluation")
+    e.add_argument("--model", default=str(DEFAULT_MODEL), help="bundle used for the external check")
+    e.add_argument("--no-tracking", action="store_true")
+    e.set_defaults(func=c.cmd_evaluate)
+    return p
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    if issubclass(category, DataWarning):
+        print(f"atlas-coder: warning: {message}", file=sys.stderr)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    warnings.showwarning = _show_warning
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"atlas-coder: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. a disk that filled up or a folder that became read-only mid-run
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"atlas-coder: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("atlas-coder: interrupted; nothing was replaced", file=sys.stderr)
+        return 130
+    finally:
+        warnings.showwarning = _default_showwarning
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

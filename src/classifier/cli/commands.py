@@ -1,0 +1,136 @@
+"""One function per command: check outputs, call the API, print a short result."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from classifier.model.train import train
+
+    res = train(args.data, args.out, args.seed, args.config, track=not args.no_tracking)
+    m = res.bundle.metadata
+    print(f"trained on {m['training_data']['n_units']} entries in {res.seconds:.1f} s -> {res.path}")
+    for g in res.bundle.codebook.group_keys:
+        s = m["cv_metrics"]["groups"][g]
+        print(f"  {g:<24} CV micro-F1 {s['micro_f1']:.3f}  macro-F1 {s['macro_f1']:.3f}  (optimistic: thresholds tuned on these folds)")
+    if res.tracking:
+        print(f"MLflow run {res.tracking['run_id']} ({res.tracking['tracking_uri']}); "
+              f"registered atlas-coder v{res.tracking['model_version']} @champion")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from classifier.io.atomic import check_output_file
+    from classifier.io.entries import read_entries
+    from classifier.model.bundle import load_bundle
+    from classifier.model.predict import output_format, predict_entries, write_predictions
+
+    fmt = output_format(args.out, args.format)
+    check_output_file(args.out, inputs=[args.input])
+    entries = read_entries(args.input)
+    bundle = load_bundle(args.model)
+    preds = predict_entries(entries, bundle)
+    write_predictions(args.out, preds, bundle.codebook, fmt)
+    print(f"wrote predictions for {len(preds)} entries to {args.out}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from classifier.reports.info import info_lines
+
+    print("\n".join(info_lines(args.model, args.data)))
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    from classifier.reports.describe import describe_corpus
+
+    print(describe_corpus(args.data), end="")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from classifier.pipeline import run_main_job
+
+    result = run_main_job(args.data, args.out, seed=args.seed, config=args.config, seeds=args.seeds,
+                          track=not args.no_tracking)
+    print(result.summary)
+    return 0
+
+
+def _coder_names(paths: list[Path], records: list[dict]) -> list[str]:
+    """Name each file by its records' common ``coder`` field, else by its file name."""
+    names = []
+    for p, recs in zip(paths, records):
+        coders = {r.coder for r in recs.values()}
+        names.append(coders.pop() if len(coders) == 1 and None not in coders else p.stem)
+    if len(set(names)) < len(names):
+        names = [str(p) for p in paths] if len({p.stem for p in paths}) < len(paths) else [p.stem for p in paths]
+    return names
+
+
+def cmd_agree(args: argparse.Namespace) -> int:
+    import sys
+    from collections import Counter
+
+    from classifier.errors import InputError
+    from classifier.io.atomic import check_output_dir
+    from classifier.io.codebook import load_codebook
+    from classifier.io.codes import Coding, read_labels
+    from classifier.reliability.agreement import agreement
+    from classifier.reports.agreement import FILES, write_agreement
+
+    if len(args.files) < 2:
+        raise InputError(None, "agree needs at least two label files")
+    check_output_dir(args.out, writes=FILES, inputs=args.files)
+    cb = load_codebook(args.codebook)
+    records = [read_labels(p, cb) for p in args.files]
+    seen = Counter(u for recs in records for u in recs)
+    shared = sum(1 for n in seen.values() if n >= 2)
+    if shared == 0:
+        raise InputError(args.files[1], "no id appears in more than one file, so there is nothing to compare "
+                                        "(do the files code the same entries, with the same ids?)", field="id")
+    if shared < len(seen):
+        print(f"atlas-coder: warning: {len(seen) - shared} of {len(seen)} ids are coded in only one file; "
+              "they count as missing data", file=sys.stderr)
+    names = _coder_names(args.files, records)
+    report = agreement([Coding.from_records(n, r) for n, r in zip(names, records)], cb,
+                       n_resamples=args.resamples, seed=args.seed)
+    md = write_agreement(report, args.out)
+    if not args.no_tracking:
+        from classifier.tracking import log_report_run
+
+        log_report_run("agree", {"files": [str(p) for p in args.files], "resamples": args.resamples, "seed": args.seed},
+                       {f"{g['group']}.alpha": g["alpha"] for g in report["groups"]}, args.out)
+    print(md.split("## Labels")[0].split("## Groups", 1)[-1].strip())
+    print(f"\nfull report: {args.out / 'agreement.md'} (JSON: agreement.json, disagreements.csv)")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from classifier.config import load_config
+    from classifier.io.atomic import check_output_dir
+    from classifier.io.corpus import load_corpus
+    from classifier.model.bundle import load_bundle
+    from classifier.model.features import featurize_with_config
+    from classifier.paths import CACHE_DIR, EXTERNAL_DIR
+    from classifier.pipeline import log_evaluation
+    from classifier.reliability.evaluate import evaluate
+    from classifier.reports.evaluation import write_evaluation
+
+    check_output_dir(args.out)
+    cfg = load_config(args.config).with_seed(args.seed)
+    corpus = load_corpus(args.data)
+    bundle = load_bundle(args.model)
+    features = featurize_with_config(corpus.coded_entries, cfg, cache_dir=CACHE_DIR / "embeddings")
+    ev = evaluate(corpus, features, cfg, seeds=args.seeds, folds=args.folds, n_resamples=args.resamples, bundle=bundle,
+                  external_dir=EXTERNAL_DIR, cache_dir=CACHE_DIR / "embeddings")
+    write_evaluation(ev, corpus.codebook, args.out)
+    if not args.no_tracking:
+        log_evaluation(ev.report, args.out, args.seeds, args.resamples)
+    print(f"evaluation of {ev.report['n_units']} entries written to {args.out}/evaluation.html (.md, .json, review_queue.csv)")
+    for key, rep in ev.report["comparisons"].items():
+        print(f"  {key:<18} " + "  ".join(f"{g['group']} alpha {g['alpha']:.3f}" for g in rep["groups"]))
+    return 0

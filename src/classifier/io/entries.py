@@ -1,0 +1,141 @@
+"""Entries (initiatives) from JSONL, CSV or XLSX, with their linked documents read and checked.
+
+Extra fields or columns are kept in ``Entry.extra`` and written back untouched.  Linked
+documents must lie inside the entries file's folder (no absolute paths, no ``..`` escape), so
+an entries file cannot make the tool read, and quote as evidence, any file on the machine.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classifier.errors import InputError
+from classifier.io.tables import csv_rows, jsonl_rows, xlsx_rows
+
+ENTRY_REQUIRED = ("id", "city", "country", "title", "description")
+ENTRY_OPTIONAL = ("year", "source_urls", "documents")
+ENTRY_EXTENSIONS = (".jsonl", ".csv", ".xlsx")
+
+
+@dataclass
+class Entry:
+    """One initiative: what a coder (or the model) reads."""
+
+    id: str
+    city: str
+    country: str
+    title: str
+    description: str
+    year: int | None = None
+    source_urls: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # as written in the entries file
+    extra: dict[str, Any] = field(default_factory=dict)  # every other field, carried through
+    document_texts: dict[str, str] = field(default_factory=dict, repr=False)  # document → its text
+
+    def to_record(self) -> dict[str, Any]:
+        rec = {"id": self.id, "city": self.city, "country": self.country, "title": self.title,
+               "year": self.year, "description": self.description, "source_urls": self.source_urls}
+        if self.documents:
+            rec["documents"] = self.documents
+        rec.update(self.extra)
+        return rec
+
+
+def _as_list(value: Any, path: Path, line: int, fieldname: str) -> list[str]:
+    """A list of strings from a JSON list or a ';'-separated cell."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        if not all(isinstance(v, str) for v in value):
+            raise InputError(path, "must be a list of strings", line=line, field=fieldname)
+        return [v.strip() for v in value if v.strip()]
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return _as_list(json.loads(text), path, line, fieldname)
+            except json.JSONDecodeError:
+                raise InputError(path, "looks like a JSON list but does not parse", line=line, field=fieldname) from None
+        return [p.strip() for p in text.split(";") if p.strip()]
+    raise InputError(path, f"must be a list of strings, got {type(value).__name__}", line=line, field=fieldname)
+
+
+def _as_year(value: Any, path: Path, line: int) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        year = int(float(value)) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        year = None
+    if year is None or year != float(value) or not 1900 <= year <= 2100:
+        raise InputError(path, f"must be a year between 1900 and 2100 or empty, got {value!r}", line=line, field="year")
+    return year
+
+
+def _read_documents(docs: list[str], path: Path, line: int, kind: str) -> dict[str, str]:
+    """Text of each linked document; it must be a relative path inside the entries file's folder."""
+    from classifier.text.documents import read_document
+
+    base = path.parent.resolve()
+    texts: dict[str, str] = {}
+    for d in docs:
+        where = dict(line=line, field="documents", line_kind=kind)
+        if Path(d).is_absolute():
+            raise InputError(path, f"linked document {d!r} is an absolute path; give it relative to the entries file", **where)
+        target = (base / d).resolve()
+        if not target.is_relative_to(base):
+            raise InputError(path, f"linked document {d!r} lies outside the entries file's folder", **where)
+        try:
+            texts[d] = read_document(target)
+        except InputError as exc:
+            raise InputError(path, f"linked document {d!r}: {exc.problem}", **where) from None
+    return texts
+
+
+def read_entries(path: str | Path) -> list[Entry]:
+    """Read initiatives from JSONL, CSV or XLSX, validating every row and its linked documents."""
+    path = Path(path)
+    ext = path.suffix.lower()
+    if ext not in ENTRY_EXTENSIONS:
+        raise InputError(path, f"unsupported file type '{ext or '(none)'}' (use {', '.join(ENTRY_EXTENSIONS)})")
+    kind = "row" if ext == ".xlsx" else "line"
+    rows = {".jsonl": lambda: jsonl_rows(path), ".csv": lambda: csv_rows(path, ENTRY_REQUIRED),
+            ".xlsx": lambda: xlsx_rows(path, ENTRY_REQUIRED)}[ext]()
+    entries: list[Entry] = []
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        for key in ENTRY_REQUIRED:
+            if key not in row or row[key] is None:
+                raise InputError(path, "missing required field", line=line, field=key, line_kind=kind)
+            if not isinstance(row[key], (str, int, float)) or isinstance(row[key], bool):
+                raise InputError(path, "must be text", line=line, field=key, line_kind=kind)
+            if not str(row[key]).strip():
+                raise InputError(path, "is empty", line=line, field=key, line_kind=kind)
+        eid = str(row["id"]).strip()
+        if isinstance(row["id"], float) and row["id"].is_integer():
+            eid = str(int(row["id"]))
+        if eid in seen:
+            raise InputError(path, f"duplicate id {eid!r} (first on {kind} {seen[eid]})", line=line, field="id", line_kind=kind)
+        seen[eid] = line
+        docs = _as_list(row.get("documents"), path, line, "documents")
+        extra = {k: v for k, v in row.items() if k not in ENTRY_REQUIRED + ENTRY_OPTIONAL}
+        entries.append(
+            Entry(
+                id=eid,
+                city=str(row["city"]).strip(),
+                country=str(row["country"]).strip(),
+                title=str(row["title"]).strip(),
+                description=str(row["description"]).strip(),
+                year=_as_year(row.get("year"), path, line),
+                source_urls=_as_list(row.get("source_urls"), path, line, "source_urls"),
+                documents=docs,
+                extra=extra,
+                document_texts=_read_documents(docs, path, line, kind),
+            )
+        )
+    if not entries:
+        raise InputError(path, "contains no entries")
+    return entries

@@ -1,0 +1,1 @@
+"""From entries and their linked documents to the sentences the model reads."""
