@@ -68,12 +68,24 @@ def signature(groups):
 
 
 def log_pyfunc_model(bundle_dir: Path, name: str = "model"):
-    """Log the bundle as a pyfunc model in the active run; returns MLflow's ``ModelInfo``."""
-    package = Path(__file__).resolve().parents[1]  # src/classifier: shipped as the model's code
+    """Log the bundle as a pyfunc model in the active run; returns MLflow's ``ModelInfo``.
+
+    The bundle goes in as the artifact ``bundle``; this package (without byte-code caches) as
+    the model's code, so a Spark executor or a serving container needs only the pinned
+    requirements, not the project checkout.
+    """
+    import shutil
+    import tempfile
+
     from classifier.model.bundle import load_bundle_dir
 
     groups = load_bundle_dir(bundle_dir).codebook.group_keys
     reqs = [f"{p}=={metadata.version(p)}" for p in REQUIREMENTS]
-    code = Path(__file__).with_name("pyfunc_code.py")
-    return mlflow.pyfunc.log_model(name=name, python_model=str(code), artifacts={"bundle": str(bundle_dir)},
-                                   signature=signature(groups), code_paths=[str(package)], pip_requirements=reqs)
+    package = Path(__file__).resolve().parents[1]  # src/classifier
+    with tempfile.TemporaryDirectory(prefix="atlas-pyfunc-") as tmp:
+        bundle_copy = shutil.copytree(bundle_dir, Path(tmp) / "bundle")
+        code_copy = shutil.copytree(package, Path(tmp) / "code" / "classifier",
+                                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        return mlflow.pyfunc.log_model(name=name, python_model=str(Path(__file__).with_name("pyfunc_code.py")),
+                                       artifacts={"bundle": str(bundle_copy)}, signature=signature(groups),
+                                       code_paths=[str(code_copy)], pip_requirements=reqs)
