@@ -3,7 +3,6 @@ implementations (the krippendorff package, scikit-learn, statsmodels, plain-loop
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import krippendorff
@@ -16,7 +15,7 @@ from classifier.io.codes import Coding
 from classifier.reliability.agreement import agreement, verdict
 from classifier.io.codebook import load_codebook
 from classifier.reliability.coefficients import (ac1, alpha_nominal, bootstrap_weights, kappa_binary, pair_table,
-                                    percent_agreement, percentile_ci, value_counts)
+                                    percent_agreement, value_counts)
 from conftest import run_cli
 
 nan = np.nan

@@ -4,7 +4,6 @@ numbers re-computed independently from the files it writes."""
 from __future__ import annotations
 
 import csv
-import json
 
 import krippendorff
 import numpy as np

@@ -5,7 +5,6 @@ internet socket connection refused."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from classifier.model.bundle import load_bundle
 from classifier.config import load_config
@@ -14,7 +13,6 @@ from classifier.io.entries import read_entries
 from classifier.paths import DATA_DIR, DEFAULT_MODEL
 from classifier.model.predict import predict_entries, write_predictions
 from classifier.text.sentences import entry_sentences
-from classifier.io.corpus import load_corpus
 from classifier.model.train import fingerprint, train
 from conftest import no_network, run_cli
 

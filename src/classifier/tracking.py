@@ -129,6 +129,48 @@ def set_champion(version: str) -> None:
         mlflow.MlflowClient().set_registered_model_alias(REGISTERED_NAME, CHAMPION, version)
 
 
+def _bundle_hash(bundle_dir: Path) -> str | None:
+    try:
+        return json.loads((Path(bundle_dir) / "model.json").read_text(encoding="utf-8")).get("content_sha256")
+    except (OSError, ValueError):
+        return None
+
+
+def champion_state(bundle_dir: Path) -> tuple[str | None, bool]:
+    """(champion version, whether it is the same model as the bundle in ``bundle_dir``)."""
+    mlflow = _mlflow()
+    client = mlflow.MlflowClient()
+    try:
+        mv = client.get_model_version_by_alias(REGISTERED_NAME, CHAMPION)
+    except Exception:  # no registered model or no alias yet
+        return None, False
+    return str(mv.version), mv.tags.get("content_sha256") == _bundle_hash(bundle_dir)
+
+
+def reconcile_champion(bundle_dir: Path) -> str | None:
+    """Point ``@champion`` at the registered version of the bundle on disk, if they differ.
+
+    Interrupts (SIGINT, SIGTERM) cannot separate the swap of the bundle from the alias update,
+    but a hard kill (SIGKILL, power loss) in that instant can; the next training run mends it
+    here.  Returns the version the alias was moved to, or None.
+    """
+    content = _bundle_hash(bundle_dir)
+    if content is None:
+        return None
+    version, same = champion_state(bundle_dir)
+    if version is None or same:
+        return None
+    mlflow = _mlflow()
+    client = mlflow.MlflowClient()
+    found = client.search_model_versions(f"name='{REGISTERED_NAME}' and tags.content_sha256='{content}'")
+    if not found:
+        return None
+    newest = max(found, key=lambda v: int(v.version))
+    with store_lock():
+        client.set_registered_model_alias(REGISTERED_NAME, CHAMPION, newest.version)
+    return str(newest.version)
+
+
 def log_report_run(name: str, params: Mapping[str, Any], metrics: Mapping[str, Any], artifacts_dir: str | Path) -> str:
     """Log an evaluation / agreement run with its report files."""
     mlflow = _mlflow()

@@ -12,10 +12,8 @@ same weights score each *sentence*, which is what the evidence of a suggestion i
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -144,6 +144,10 @@ def train(data_dir: str | Path | None = None, out: str | Path | None = None, see
 
     tracking: dict[str, str] = {}
     with exclusive_lock(out.parent / f".{out.name}.lock", "another training run on this model"):
+        if track:
+            from classifier.tracking import reconcile_champion
+
+            reconcile_champion(out)  # mends a champion left behind by a hard kill of an earlier run
         with staged_bundle_dir(out) as staged:
             write_bundle_dir(staged, model, metadata)
             bundle = load_bundle_dir(staged)  # refuse to install a bundle that does not load

@@ -11,7 +11,7 @@ unit × label decisions, resampling whole units.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 

@@ -42,4 +42,13 @@ def info_lines(model: str | Path, data_dir: str | Path | None = None) -> list[st
         lines.append(f"  status: {state}")
     except InputError as exc:
         lines.append(f"  status: cannot check against the corpus ({exc})")
+    if not str(model).startswith(("models:/", "runs:/")):
+        from classifier.tracking import champion_state, tracking_uri
+
+        version, same = champion_state(Path(b.path))
+        if version is None:
+            lines.append(f"  registry: no atlas-coder@champion in {tracking_uri()}")
+        else:
+            lines.append(f"  registry: atlas-coder@champion is v{version}, "
+                         + ("the same model as this bundle" if same else "a DIFFERENT model from this bundle"))
     return lines
