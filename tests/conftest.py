@@ -50,15 +50,31 @@ def mlflow_uri(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory, mlflow_uri):
+def embedding_cache(tmp_path_factory) -> Path:
+    """One embedding cache for the session: the corpus is encoded once, by the first user."""
+    return tmp_path_factory.mktemp("embeddings")
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, mlflow_uri, embedding_cache):
     """Train once on the bundled corpus, network refused, logging to a temporary MLflow store."""
     from classifier.model.train import train
 
     out = tmp_path_factory.mktemp("model") / "atlas-coder"
-    cache = tmp_path_factory.mktemp("cache")
     with no_network():
-        res = train(DATA_DIR, out, cache_dir=cache, progress=False)
+        res = train(DATA_DIR, out, cache_dir=embedding_cache, progress=False)
     return res
+
+
+@pytest.fixture()
+def cli_cache(tmp_path, trained, embedding_cache) -> Path:
+    """An ATLAS_CODER_CACHE folder for CLI subprocesses, holding the corpus's embeddings already
+    (the encoder still loads; only re-encoding the corpus is skipped)."""
+    import shutil
+
+    folder = tmp_path / "atlas-cache"
+    shutil.copytree(embedding_cache, folder / "embeddings")
+    return folder
 
 
 @pytest.fixture(scope="session")

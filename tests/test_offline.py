@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier.paths import ANNOTATIONS_DIR, CACHE_DIR, PROJECT_ROOT
+from classifier.paths import ANNOTATIONS_DIR, PROJECT_ROOT
 
 GUARD = Path(__file__).with_name("netguard.py")
 SCRUB = ("PYTEST_CURRENT_TEST", "CI", "GITHUB_ACTIONS", "MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK",
@@ -56,11 +56,8 @@ def test_the_guard_sees_mlflow_telemetry_when_a_user_switches_it_on(tmp_path):
 
 
 @pytest.mark.slow
-def test_train_and_predict_without_network(tmp_path, entries_file):
-    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}",
-           "ATLAS_CODER_CACHE": str(tmp_path / "cache")}
-    if (CACHE_DIR / "embeddings").is_dir():  # the encoder still loads; only re-encoding is skipped
-        shutil.copytree(CACHE_DIR / "embeddings", tmp_path / "cache" / "embeddings")
+def test_train_and_predict_without_network(tmp_path, entries_file, cli_cache):
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}", "ATLAS_CODER_CACHE": str(cli_cache)}
     res, attempts = guarded(tmp_path, "train", "--out", str(tmp_path / "model"), env=env)
     assert res.returncode == 0, res.stderr
     assert attempts == []

@@ -4,6 +4,8 @@ internet socket connection refused."""
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from classifier.model.bundle import load_bundle
@@ -15,6 +17,8 @@ from classifier.model.predict import predict_entries, write_predictions
 from classifier.text.sentences import entry_sentences
 from classifier.model.train import fingerprint, train
 from conftest import no_network, run_cli
+
+pytestmark = pytest.mark.slow  # end-to-end: real embedding model, training, MLflow
 
 
 def test_bundle_records_its_provenance(trained, corpus):
@@ -102,3 +106,36 @@ def test_help_lists_commands():
     assert res.returncode == 0
     for cmd in ("train", "predict", "info", "run", "agree", "evaluate"):
         assert cmd in res.stdout
+
+
+def test_main_job_featurises_the_corpus_once(tmp_path, monkeypatch, corpus, mlflow_uri, embedding_cache, trained):
+    """The main job loads and featurises the corpus once and passes it down to train, predict and
+    evaluate (the external check featurises its own, other cases)."""
+    import shutil
+
+    import classifier.model.features as features_mod
+    import classifier.model.predict as predict_mod
+    from classifier.pipeline import run_main_job
+
+    corpus_ids = {e.id for e in corpus.entries}
+    calls = []
+    for mod in (features_mod, predict_mod):
+        real = mod.featurize
+
+        def spy(entries, *a, _real=real, **k):
+            calls.append([e.id for e in entries])
+            return _real(entries, *a, **k)
+
+        monkeypatch.setattr(mod, "featurize", spy)
+    model = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL, model)
+    result = run_main_job(out_dir=tmp_path / "reports", model=model, seeds=1, n_resamples=50,
+                          cache_dir=embedding_cache, progress=False)
+    corpus_calls = [ids for ids in calls if set(ids) & corpus_ids]
+    assert len(corpus_calls) == 1 and set(corpus_calls[0]) == corpus_ids
+    assert {"featurize", "train", "predict", "evaluate"} <= set(result.timings)
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert summary["reused_model"] is True and summary["timings"] == result.timings
+    assert len((tmp_path / "reports" / "predictions.jsonl").read_text().splitlines()) == len(corpus.entries)
+    report = json.loads((tmp_path / "reports" / "evaluation" / "evaluation.json").read_text())
+    assert report["config_sha256"] == load_config().sha256 and report["seeds"] == [load_config().seed]

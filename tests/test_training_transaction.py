@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from classifier.model.bundle import load_bundle_dir, save_bundle, swap_into_place
-from classifier.paths import CACHE_DIR, DEFAULT_MODEL, PROJECT_ROOT
+from classifier.paths import DEFAULT_MODEL, PROJECT_ROOT
 
 
 def _content(folder: Path) -> str:
@@ -34,10 +34,7 @@ def _champion(uri: str) -> tuple[str, str]:
     return str(mv.version), mv.tags["content_sha256"]
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    cache = tmp_path / "cache"
-    if (CACHE_DIR / "embeddings").is_dir() and not cache.exists():
-        shutil.copytree(CACHE_DIR / "embeddings", cache / "embeddings")
+def _env(tmp_path: Path, cache: Path) -> dict[str, str]:
     return {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}",
             "ATLAS_CODER_CACHE": str(cache)}
 
@@ -97,8 +94,8 @@ def test_save_bundle_leaves_no_temporary_folders(tmp_path):
 
 
 @pytest.mark.slow
-def test_interrupt_during_mlflow_logging_keeps_the_previous_model_and_champion(tmp_path):
-    env = _env(tmp_path)
+def test_interrupt_during_mlflow_logging_keeps_the_previous_model_and_champion(tmp_path, cli_cache):
+    env = _env(tmp_path, cli_cache)
     out = tmp_path / "m"
     first = _train(env, out, 1)
     assert first.wait(timeout=600) == 0, first.stderr.read()
@@ -121,8 +118,8 @@ def test_interrupt_during_mlflow_logging_keeps_the_previous_model_and_champion(t
 
 
 @pytest.mark.slow
-def test_concurrent_trainings_leave_disk_and_champion_the_same_model(tmp_path):
-    env = _env(tmp_path)  # a fresh store: both processes would create the database
+def test_concurrent_trainings_leave_disk_and_champion_the_same_model(tmp_path, cli_cache):
+    env = _env(tmp_path, cli_cache)  # a fresh store: both processes would create the database
     out = tmp_path / "m"
     procs = [_train(env, out, seed) for seed in (3, 4)]
     results = [(p.wait(timeout=900), p.stderr.read()) for p in procs]

@@ -104,7 +104,7 @@ def cmd_agree(args: argparse.Namespace) -> int:
 
         log_report_run("agree", {"files": [str(p) for p in args.files], "resamples": args.resamples, "seed": args.seed},
                        {f"{g['group']}.alpha": g["alpha"] for g in report["groups"]}, args.out)
-    print(md.split("## Labels")[0].split("## Groups", 1)[-1].strip())
+    print("Groups" + md.split("## Labels")[0].split("## Groups", 1)[-1].rstrip())
     print(f"\nfull report: {args.out / 'agreement.md'} (JSON: agreement.json, disagreements.csv)")
     return 0
 
