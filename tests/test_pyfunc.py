@@ -57,12 +57,14 @@ def pandas_output(trained, mlflow_uri, sample):
 
 
 def test_pyfunc_from_registry_predicts_pandas(trained, pandas_output, sample, reference):
+    from mlflow.types import DataType
+
     model, out = pandas_output
     cb = trained.bundle.codebook
     groups = cb.group_keys
     inputs = model.metadata.get_input_schema()
     assert inputs.input_names() == list(INPUT_COLUMNS)
-    assert {str(t) for t in inputs.input_types()} == {"DataType.string"}
+    assert all(t == DataType.string for t in inputs.input_types())
     assert model.metadata.get_output_schema().input_names() == output_columns(groups)
     assert list(out.columns) == output_columns(groups)
     assert list(out["id"]) == [e.id for e in sample]
@@ -77,6 +79,7 @@ def test_pyfunc_from_registry_predicts_pandas(trained, pandas_output, sample, re
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime (java not on PATH)")
 def test_spark_udf_scores_a_spark_dataframe(trained, mlflow_uri, pandas_output, sample, monkeypatch):
     import mlflow
@@ -86,13 +89,14 @@ def test_spark_udf_scores_a_spark_dataframe(trained, mlflow_uri, pandas_output, 
 
     monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
     monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
-    monkeypatch.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
     mlflow.set_tracking_uri(mlflow_uri)
     groups = trained.bundle.codebook.group_keys
     spark = (SparkSession.builder.master("local[1]").appName("atlas-coder-test")
              .config("spark.ui.enabled", "false")
              .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
              .config("spark.driver.memory", "512m")
+             # a short-lived test JVM: C1-only JIT and the serial GC halve the start-up (~8 s → ~4 s)
+             .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
              .config("spark.sql.shuffle.partitions", "1")
              .config("spark.sql.execution.arrow.pyspark.enabled", "true")
              .getOrCreate())
@@ -100,7 +104,7 @@ def test_spark_udf_scores_a_spark_dataframe(trained, mlflow_uri, pandas_output, 
         result_type = StructType([StructField(c, StringType()) for c in output_columns(groups)])
         udf = mlflow.pyfunc.spark_udf(spark, CHAMPION_URI, env_manager="local", result_type=result_type)
         sdf = spark.createDataFrame(frame(sample)).repartition(1)
-        rows = (sdf.select(udf(struct(*INPUT_COLUMNS)).alias("p")).select("p.*").collect())
+        rows = sdf.select(udf(struct(*INPUT_COLUMNS)).alias("p")).select("p.*").collect()
     finally:
         spark.stop()
     got = [r.asDict() for r in rows]

@@ -24,7 +24,7 @@ from typing import Any
 from classifier import __version__
 from classifier.config import TrainingConfig, load_config
 from classifier.errors import DataWarning, InputError
-from classifier.io.atomic import deferred_interrupts, exclusive_lock
+from classifier.io.atomic import check_output_dir, deferred_interrupts, exclusive_lock
 from classifier.io.corpus import Corpus, load_corpus, sha256_file
 from classifier.model.bundle import Bundle, load_bundle_dir, staged_bundle_dir, swap_into_place, write_bundle_dir
 from classifier.model.classifier import AtlasClassifier
@@ -128,8 +128,7 @@ def train(data_dir: str | Path | None = None, out: str | Path | None = None, see
     cfg = config if isinstance(config, TrainingConfig) else load_config(config)
     cfg = cfg.with_seed(seed)
     out = Path(out) if out is not None else DEFAULT_MODEL
-    if out.exists() and not out.is_dir():
-        raise InputError(out, "model output must be a folder, but a file of that name exists")
+    check_output_dir(out)
     corpus = corpus or load_corpus(data_dir)
     fp = fingerprint(corpus, cfg)
     if reuse and (existing := _reusable(out, fp)) is not None:
