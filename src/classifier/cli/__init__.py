@@ -17,21 +17,35 @@ from classifier import __version__
 from classifier.errors import DataWarning, InputError
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _at_least(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+positive_int = _at_least(1)
+
+
+class Parser(argparse.ArgumentParser):
+    """Argument errors follow the project's rule too: one line, exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"atlas-coder: error: {self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from classifier.cli import commands as c
     from classifier.paths import DEFAULT_CODEBOOK, DEFAULT_MODEL, REPORTS_DIR
 
-    p = argparse.ArgumentParser(prog="atlas-coder", description="Pre-label and validate codings of city AI initiatives.")
+    p = Parser(prog="atlas-coder", description="Pre-label and validate codings of city AI initiatives.")
     p.add_argument("--version", action="version", version=f"atlas-coder {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -82,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="out-of-fold model vs hand coding, coder vs coder, external check")
     data_args(e)
     e.add_argument("--seeds", type=positive_int, default=3, help="CV repetitions (default 3)")
-    e.add_argument("--folds", type=positive_int, default=5)
+    e.add_argument("--folds", type=_at_least(2), default=5)
     e.add_argument("--resamples", type=positive_int, default=1000)
     e.add_argument("--out", type=Path, default=REPORTS_DIR / "evaluation")
     e.add_argument("--model", default=str(DEFAULT_MODEL), help="bundle used for the external check")

@@ -28,8 +28,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from classifier.model.predict import output_format, predict_entries, write_predictions
 
     fmt = output_format(args.out, args.format)
-    check_output_file(args.out, inputs=[args.input])
+    model_files = [] if str(args.model).startswith(("models:/", "runs:/")) else list(Path(args.model).glob("*"))
+    check_output_file(args.out, inputs=[args.input, *model_files])
     entries = read_entries(args.input)
+    documents = [Path(args.input).parent / d for e in entries for d in e.documents]
+    check_output_file(args.out, inputs=documents)  # read now, before the model loads
     bundle = load_bundle(args.model)
     preds = predict_entries(entries, bundle)
     write_predictions(args.out, preds, bundle.codebook, fmt)

@@ -34,12 +34,16 @@ def read_text(path: Path) -> str:
         raise InputError(path, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8", line=line) from None
 
 
+def _refuse_constant(name: str):
+    raise json.JSONDecodeError(f"{name} is not valid JSON (write null or a number)", name, 0)
+
+
 def jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
     for lineno, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, parse_constant=_refuse_constant)
         except json.JSONDecodeError as exc:
             raise InputError(path, f"malformed JSON: {exc.msg} (column {exc.colno})", line=lineno) from None
         if not isinstance(obj, dict):
@@ -133,9 +137,15 @@ def write_xlsx(path: str | Path, rows: Sequence[Mapping[str, Any]], columns: Seq
 
     wb = openpyxl.Workbook()
     ws = wb.active
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell(value: Any) -> Any:  # control characters cannot be stored in a workbook; they are dropped
+        value = safe_cell(value)
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
     ws.append(list(columns))
     for row in rows:
-        ws.append([safe_cell(row.get(c)) for c in columns])
+        ws.append([cell(row.get(c)) for c in columns])
     buf = io.BytesIO()
     wb.save(buf)
     atomic_write_bytes(path, buf.getvalue())

@@ -115,19 +115,15 @@ def predict_entries(entries: Sequence[Entry], bundle: Bundle, *, cache_dir: str 
 
 
 def output_format(path: str | Path, fmt: str | None = None) -> str:
-    """The format of a predictions file: from ``fmt`` or the file's suffix, which must agree."""
+    """The format of a predictions file: its suffix (``.jsonl``, ``.csv``, ``.xlsx``), which a
+    given ``fmt`` must match."""
     path = Path(path)
     by_suffix = OUTPUT_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        if by_suffix is None:
-            raise InputError(path, f"cannot tell the output format from '{path.suffix or '(none)'}' "
-                                   f"(use {', '.join(OUTPUT_FORMATS)} or --format)")
-        return by_suffix
-    if fmt not in OUTPUT_FORMATS.values():
-        raise InputError(path, f"unsupported output format {fmt!r} (use {', '.join(OUTPUT_FORMATS.values())})")
-    if by_suffix is not None and by_suffix != fmt:
+    if by_suffix is None:  # also with --format: an odd suffix is how a model or document gets overwritten
+        raise InputError(path, f"unsupported output file type '{path.suffix or '(none)'}' (use {', '.join(OUTPUT_FORMATS)})")
+    if fmt is not None and fmt != by_suffix:
         raise InputError(path, f"--format {fmt} does not match the file's suffix '{path.suffix}'")
-    return fmt
+    return by_suffix
 
 
 def write_predictions(path: str | Path, predictions: Sequence[Prediction], codebook: Codebook, fmt: str | None = None) -> None:
