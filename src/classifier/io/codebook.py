@@ -81,6 +81,30 @@ class Codebook:
         return problems
 
 
+    def enforce(self, pred, scores):
+        """A 0/1 (units × labels) matrix made to obey the constraints, columns in
+        :attr:`all_labels` order.
+
+        A group with ``min_labels`` gets its best-scoring labels switched on (``scores``: larger
+        is more likely, e.g. probability over threshold); a group that ``requires`` a label is
+        emptied where that label is absent.
+        """
+        import numpy as np
+
+        pred = np.array(pred, dtype=np.int64, copy=True)
+        col = {lab: j for j, lab in enumerate(self.all_labels)}
+        for g in self.groups:
+            cols = [col[(g.key, lab)] for lab in g.label_keys]
+            if g.min_labels:
+                for i in np.where(pred[:, cols].sum(axis=1) < g.min_labels)[0]:
+                    for k in np.argsort(-np.asarray(scores)[i, cols], kind="stable")[: g.min_labels]:
+                        pred[i, cols[k]] = 1
+            if g.requires:
+                missing = pred[:, col[g.requires]] == 0
+                pred[np.ix_(missing, cols)] = 0
+        return pred
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

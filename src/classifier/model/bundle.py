@@ -182,9 +182,12 @@ def _check_document(doc: Any, file: Path) -> None:
         coef = lab.get("coef")
         if not isinstance(coef, list) or len(coef) != emb["dim"]:
             raise bad(f"{where}.coef", f"must be a list of {emb['dim']} numbers")
-        numbers = [*coef, lab.get("intercept"), lab.get("threshold")]
+        cal = lab.get("calibration")
+        if not isinstance(cal, list) or len(cal) != 2:
+            raise bad(f"{where}.calibration", "must be a list of 2 numbers")
+        numbers = [*coef, *cal, lab.get("intercept"), lab.get("threshold")]
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers):
-            raise bad(where, "coef, intercept and threshold must be finite numbers")
+            raise bad(where, "coef, calibration, intercept and threshold must be finite numbers")
         if not isinstance(lab.get("trained"), bool) or not isinstance(lab.get("n_positive"), int):
             raise bad(where, "needs trained (true/false) and n_positive (integer)")
     try:

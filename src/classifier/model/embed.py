@@ -17,10 +17,10 @@ from typing import Sequence
 
 import numpy as np
 
-from classifier.config import TrainingConfig
+from classifier.config import EmbeddingSettings
 from classifier.offline import ensure_offline
 
-_DEFAULT = TrainingConfig()
+_DEFAULT = EmbeddingSettings()
 
 
 @dataclass
@@ -31,7 +31,7 @@ class SentenceEncoder:
     The underlying model is loaded on first use, not at construction.
     """
 
-    model: str = _DEFAULT.embedding_model
+    model: str = _DEFAULT.model
     batch_size: int = _DEFAULT.batch_size
     show_progress: bool | None = None  # None: only on a terminal
     _st: object = field(default=None, init=False, repr=False)

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from classifier.config import TrainingConfig
+from classifier.config import EmbeddingSettings, TrainingConfig
 from classifier.io.entries import Entry
 from classifier.model.embed import SentenceEncoder, encode_unique, pool, sentence_features
 from classifier.text.sentences import entry_sentences
@@ -52,9 +52,10 @@ def featurize(entries: Sequence[Entry], encoder: SentenceEncoder, *, pooling: st
                     encoder.model, encoder.version)
 
 
-def featurize_with_config(entries: Sequence[Entry], config: TrainingConfig, *, cache_dir: str | Path | None = None,
-                          progress: bool | None = None) -> Features:
+def featurize_with_config(entries: Sequence[Entry], config: TrainingConfig | EmbeddingSettings, *,
+                          cache_dir: str | Path | None = None, progress: bool | None = None) -> Features:
     """Featurise with the embedding settings of a training configuration."""
-    encoder = SentenceEncoder(config.embedding_model, batch_size=config.batch_size, show_progress=progress)
-    return featurize(entries, encoder, pooling=config.pooling, max_document_sentences=config.max_document_sentences,
+    emb = config.embedding if isinstance(config, TrainingConfig) else config
+    encoder = SentenceEncoder(emb.model, batch_size=emb.batch_size, show_progress=progress)
+    return featurize(entries, encoder, pooling=emb.pooling, max_document_sentences=emb.max_document_sentences,
                      cache_dir=cache_dir)

@@ -24,7 +24,7 @@ from typing import Any
 from classifier import __version__
 from classifier.config import TrainingConfig, load_config
 from classifier.errors import DataWarning, InputError
-from classifier.io.atomic import check_output_dir, deferred_interrupts, exclusive_lock
+from classifier.io.atomic import check_output_dir, deferred_interrupts, exclusive_lock, remembered_interrupts
 from classifier.io.corpus import Corpus, load_corpus, sha256_file
 from classifier.model.bundle import Bundle, load_bundle_dir, staged_bundle_dir, swap_into_place, write_bundle_dir
 from classifier.model.classifier import AtlasClassifier
@@ -63,13 +63,13 @@ def data_warnings(corpus: Corpus, model: AtlasClassifier) -> list[str]:
     return out
 
 
-def fit(corpus: Corpus, features: Features, config: TrainingConfig, progress: bool | None = None
-        ) -> tuple[AtlasClassifier, dict[str, Any]]:
+def fit(corpus: Corpus, features: Features, config: TrainingConfig) -> tuple[AtlasClassifier, dict[str, Any]]:
     """Fit the classifier on the gold-coded entries; return it with the bundle's metadata."""
     if features.ids != corpus.coded_ids:
         features = features.take(corpus.coded_ids)
     Y = corpus.Y()
-    model = AtlasClassifier(codebook=corpus.codebook, **config.classifier_params()).fit(features.X, Y, progress=progress)
+    cities = [e.city for e in corpus.coded_entries]
+    model = AtlasClassifier(codebook=corpus.codebook, **config.classifier_params()).fit(features.X, Y, groups=cities)
     cv = multilabel_scores(Y, model.predict(None, proba=model.oof_proba_), model.labels, corpus.codebook.group_keys)
     metadata = {
         "atlas_coder_version": __version__,
@@ -82,13 +82,14 @@ def fit(corpus: Corpus, features: Features, config: TrainingConfig, progress: bo
             "n_sentences": features.n_unique_sentences,
         },
         "embedding": {"model": features.embedding_model, "version": features.embedding_version,
-                      "dim": int(features.X.shape[1]), "pooling": config.pooling, "batch_size": config.batch_size,
-                      "max_document_sentences": config.max_document_sentences},
+                      "dim": int(features.X.shape[1]), "pooling": config.embedding.pooling,
+                      "batch_size": config.embedding.batch_size,
+                      "max_document_sentences": config.embedding.max_document_sentences},
         "seed": config.seed,
-        "config": {"sha256": config.sha256},
+        "config": {"sha256": config.sha256, "resolved": config.to_dict()},
         "fingerprint": fingerprint(corpus, config),
-        # thresholds were tuned on these same out-of-fold predictions, so they are optimistic;
-        # `atlas-coder evaluate` gives estimates with thresholds tuned inside each training fold
+        # city-grouped inner CV; calibration and thresholds were tuned on these same out-of-fold
+        # predictions, so they are optimistic; `atlas-coder evaluate` nests the tuning
         "cv_metrics": cv,
     }
     return model, metadata
@@ -136,13 +137,14 @@ def train(data_dir: str | Path | None = None, out: str | Path | None = None, see
 
     if features is None:
         features = featurize_with_config(corpus.coded_entries, cfg, cache_dir=cache_dir, progress=progress)
-    model, metadata = fit(corpus, features, cfg, progress=progress)
+    model, metadata = fit(corpus, features, cfg)
     notes = data_warnings(corpus, model)
     for note in notes:
         warnings.warn(note, DataWarning, stacklevel=2)
 
     tracking: dict[str, str] = {}
-    with exclusive_lock(out.parent / f".{out.name}.lock", "another training run on this model"):
+    with exclusive_lock(out.parent / f".{out.name}.lock", "another training run on this model"), \
+            remembered_interrupts() as interrupted:
         if track:
             from classifier.tracking import reconcile_champion
 
@@ -153,10 +155,12 @@ def train(data_dir: str | Path | None = None, out: str | Path | None = None, see
             if track:
                 from classifier.tracking import log_training_run, set_champion
 
-                params = {**cfg.classifier_params(), "embedding_model": cfg.embedding_model, "pooling": cfg.pooling,
-                          "embedding_version": features.embedding_version, "n_units": len(corpus.gold),
-                          "fingerprint": fp[:16]}
+                params = {**cfg.classifier_params(), "embedding_model": cfg.embedding.model,
+                          "pooling": cfg.embedding.pooling, "embedding_version": features.embedding_version,
+                          "n_units": len(corpus.gold), "fingerprint": fp[:16]}
                 tracking = log_training_run(staged, metadata, params, metadata["cv_metrics"], corpus.codebook.path)
+            if interrupted():  # an interrupt swallowed on the way (e.g. in a __del__) still counts
+                raise KeyboardInterrupt
             with deferred_interrupts():
                 swap_into_place(staged, out)
                 if track:

@@ -20,15 +20,16 @@ from classifier.config import TrainingConfig
 from classifier.io.codes import Coding
 from classifier.io.corpus import Corpus
 from classifier.model.bundle import Bundle
+from classifier.model.classifier import AtlasClassifier
 from classifier.model.cv import CVRun, repeated_out_of_fold
 from classifier.model.features import Features
 from classifier.reliability.comparisons import compare
 from classifier.reliability.review import review_queue
 
-METHOD = ("repeated multilabel-stratified k-fold CV over entries (entries of one city can fall on both sides of a "
-          "fold, so these figures are optimistic for cities the model never saw); thresholds tuned by an inner CV "
-          "inside each training fold; model rows: agreement and P/R/F1 averaged over seeds (mean ± sd), "
-          "bootstrap CI from the first seed")
+METHOD = ("repeated k-fold CV by city (multilabel-stratified over cities: no city has entries on both sides of a "
+          "fold, so every prediction is for a city the model never saw); calibration and thresholds tuned by an inner "
+          "city-grouped CV inside each training fold; model rows: agreement and P/R/F1 averaged over seeds "
+          "(mean ± sd), bootstrap CI from the first seed")
 
 
 @dataclass
@@ -47,9 +48,10 @@ def evaluate(corpus: Corpus, features: Features, config: TrainingConfig, *, seed
     ids = corpus.coded_ids
     feats = features if features.ids == ids else features.take(ids)
     Y = corpus.Y()
-    params = {**config.classifier_params(), "codebook": cb}
+    estimator = AtlasClassifier(codebook=cb, **config.classifier_params())
     seed_list = [config.seed + s for s in range(seeds)]
-    runs = repeated_out_of_fold(feats.X, Y, params, seed_list, folds, progress)
+    cities = [e.city for e in corpus.coded_entries]
+    runs = repeated_out_of_fold(estimator, feats.X, Y, cities, seed_list, folds, progress)
     gold = corpus.gold_coding()
     coders = corpus.coder_codings()
     model_versions = [Coding.from_matrix("model", ids, r.pred, cb) for r in runs]
@@ -70,7 +72,7 @@ def evaluate(corpus: Corpus, features: Features, config: TrainingConfig, *, seed
     report = {
         "codebook": {"name": cb.name, "version": cb.version, "sha256": cb.sha256},
         "training_data_sha256": corpus.sha256, "config_sha256": config.sha256,
-        "n_units": len(ids), "seeds": seed_list, "folds": folds, "method": METHOD,
+        "n_units": len(ids), "n_cities": len(set(cities)), "seeds": seed_list, "folds": folds, "method": METHOD,
         "coders_note": ("coder_a, coder_b and the adjudicator are sessions of one AI model, not independent humans: "
                         "their agreement is an upper bound on what independent human coders would reach"),
         "comparisons": comparisons, "external": external, "review_queue_size": len(queue),
