@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test train evaluate benchmark clean
+.PHONY: setup run test train evaluate bench benchmark clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,11 @@ train: $(STAMP)
 evaluate: $(STAMP)
 	$(BIN)/atlas-coder evaluate
 
+# the model ladder on city-grouped CV + AI Watch + speed and memory -> BENCHMARKS.md (committed)
+bench: $(STAMP)
+	$(BIN)/python evaluation/bench.py
+
+# speed and memory of the shipped model only -> reports/benchmark.json
 benchmark: $(STAMP)
 	$(BIN)/python evaluation/benchmark.py
 

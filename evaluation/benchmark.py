@@ -29,12 +29,21 @@ sys.path.insert(0, str(ROOT / "src"))
 EXE = [str(ROOT / ".venv" / "bin" / "atlas-coder")]
 
 
-def timed(cmd: list[str], env: dict) -> float:
+PEAK_MB: dict[str, float] = {}
+
+
+def timed(cmd: list[str], env: dict, name: str | None = None) -> float:
+    """Wall time of one command; its peak memory (max RSS, from wait4) is kept under ``name``."""
     start = time.perf_counter()
-    res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
     elapsed = time.perf_counter() - start
-    if res.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{res.stderr}")
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err}")
+    if name:
+        import resource
+
+        PEAK_MB[name] = max(PEAK_MB.get(name, 0.0), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     return elapsed
 
 
@@ -65,7 +74,7 @@ def synthetic_entries(n: int, seed: int = 0) -> list[dict]:
     return out
 
 
-def main() -> None:
+def main() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="atlas-bench-"))
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}", "HF_HUB_OFFLINE": "1"}
     results = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
@@ -74,25 +83,30 @@ def main() -> None:
     results["help_seconds_median"] = round(statistics.median(help_times), 3)
 
     env_train = {**env, "ATLAS_CODER_CACHE": str(tmp / "cache-train")}
-    results["train_seconds_cold"] = round(timed(EXE + ["train", "--out", str(tmp / "model")], env_train), 2)
+    results["train_seconds_cold"] = round(timed(EXE + ["train", "--out", str(tmp / "model")], env_train, "train"), 2)
 
     path = tmp / "bench.jsonl"
     path.write_text("".join(json.dumps(e) + "\n" for e in synthetic_entries(1000)), encoding="utf-8")
     env_pred = {**env, "ATLAS_CODER_CACHE": str(tmp / "cache-pred")}
     results["predict_1000_seconds_cold"] = round(
-        timed(EXE + ["predict", str(path), "--out", str(tmp / "pred.jsonl"), "--model", str(tmp / "model")], env_pred), 2)
+        timed(EXE + ["predict", str(path), "--out", str(tmp / "pred.jsonl"), "--model", str(tmp / "model")], env_pred,
+              "predict"), 2)
     results["predict_1000_n_entries"] = sum(1 for _ in (tmp / "pred.jsonl").open())
     results["predict_1000_n_sentences"] = sum(1 + len(e["description"].split(". ")) for e in map(json.loads, path.open()))
 
     # the main job with a cold embedding cache: featurised once, then train (reused), predict, evaluate
     env_run = {**env, "ATLAS_CODER_CACHE": str(tmp / "cache-run")}
-    results["run_seconds_cold"] = round(timed(EXE + ["run", "--out", str(tmp / "reports"), "--no-tracking"], env_run), 2)
+    results["run_seconds_cold"] = round(timed(EXE + ["run", "--out", str(tmp / "reports"), "--no-tracking"], env_run,
+                                              "run"), 2)
     results["run_step_seconds"] = json.loads((tmp / "reports" / "summary.json").read_text())["timings"]
 
+    # RUSAGE_CHILDREN is the maximum over all children so far: the running peak up to each step
+    results["peak_memory_mb_running_max"] = {k: round(v) for k, v in PEAK_MB.items()}
     print(json.dumps(results, indent=1))
     from classifier.io.atomic import atomic_write_text
 
     atomic_write_text(ROOT / "reports" / "benchmark.json", json.dumps(results, indent=1) + "\n")
+    return results
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from classifier.model.embed import SentenceEncoder
 def test_defaults_are_written_once():
     cfg = TrainingConfig()
     model = AtlasClassifier(codebook=load_codebook())
-    assert {k: v for k, v in model.get_params().items() if k not in ("codebook", "random_state")} == dict(cfg.classifier)
+    assert {k: v for k, v in model.get_params().items() if k not in ("codebook", "random_state", "feature_sets")} == dict(cfg.classifier)
     enc = SentenceEncoder()
     assert (enc.model, enc.batch_size) == (cfg.embedding.model, cfg.embedding.batch_size)
 
@@ -25,7 +25,7 @@ def test_config_sections_are_constructor_parameters():
     cfg = load_config()
     model = AtlasClassifier(codebook=load_codebook(), **cfg.classifier_params())
     assert clone(model).get_params()["random_state"] == cfg.seed
-    assert set(cfg.to_dict()) == {"embedding", "classifier", "seed"}
+    assert set(cfg.to_dict()) == {"embedding", "features", "classifier", "seed"}
 
 
 def test_project_config_file_states_every_value(tmp_path):

@@ -29,7 +29,7 @@ def evaluation(tmp_path_factory, mlflow_uri, trained, embedding_cache):
     out = tmp_path_factory.mktemp("evaluation")
     cache = embedding_cache
     cfg, corpus = load_config(), load_corpus()
-    features = featurize_with_config(corpus.coded_entries, cfg, cache_dir=cache)
+    features = featurize_with_config(corpus.coded_entries, cfg, codebook=corpus.codebook, cache_dir=cache)
     ev = evaluate(corpus, features, cfg, seeds=1, n_resamples=1000, bundle=trained.bundle,
                   external_dir=EXTERNAL_DIR, cache_dir=cache)
     write_evaluation(ev, corpus.codebook, out)

@@ -12,6 +12,7 @@ def _fitted_stub(cb):
     m.coef_, m.intercept_ = np.zeros((L, 2)), np.zeros(L)
     m.thresholds_ = np.full(L, 0.5)
     m.calibration_ = np.tile([1.0, 0.0], (L, 1))
+    m.feature_set_ = np.zeros(L, dtype=int)
     return m
 
 

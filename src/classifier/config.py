@@ -1,7 +1,8 @@
 """The training configuration (``training/config.yaml``), read into a typed object.
 
 Sections map one to one onto constructor parameters: ``embedding`` onto
-:class:`EmbeddingSettings` (how entries become vectors), ``classifier`` onto
+:class:`EmbeddingSettings` (how entries become vectors), ``features`` onto
+:class:`FeatureSettings` (the cue and definition blocks), ``classifier`` onto
 :class:`~classifier.model.classifier.AtlasClassifier`; the top-level ``seed`` is the classifier's
 ``random_state`` and the first seed of every evaluation.  Defaults live only in those two
 signatures; a key the file omits takes the default, a key they do not know is an error.  The
@@ -31,12 +32,22 @@ class EmbeddingSettings:
     max_document_sentences: int = 200
 
 
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Feature blocks beside the sentence vectors (each label chooses which it uses)."""
+
+    cues: bool = True         # per sentence: does it contain one of the label's codebook cues?
+    definitions: bool = True  # per sentence: cosine similarity to the label's codebook definition
+
+
 def classifier_defaults() -> dict[str, Any]:
     """The classifier's constructor defaults (the one place they are written)."""
     from classifier.model.classifier import AtlasClassifier
 
     sig = inspect.signature(AtlasClassifier.__init__)
-    return {k: p.default for k, p in sig.parameters.items() if k not in ("self", "codebook", "random_state")}
+    # random_state comes from `seed`; feature_sets from the feature layout (features section)
+    return {k: p.default for k, p in sig.parameters.items()
+            if k not in ("self", "codebook", "random_state", "feature_sets")}
 
 
 @dataclass(frozen=True)
@@ -44,14 +55,16 @@ class TrainingConfig:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     classifier: Mapping[str, Any] = field(default_factory=classifier_defaults)
     seed: int = DEFAULT_SEED
+    features: FeatureSettings = field(default_factory=FeatureSettings)
 
     def with_seed(self, seed: int | None) -> "TrainingConfig":
-        return self if seed is None else TrainingConfig(self.embedding, dict(self.classifier), int(seed))
+        return self if seed is None else TrainingConfig(self.embedding, dict(self.classifier), int(seed), self.features)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved configuration (every value, defaults included), JSON-ready."""
         clf = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.classifier.items()}
-        return {"embedding": asdict(self.embedding), "classifier": dict(sorted(clf.items())), "seed": self.seed}
+        return {"embedding": asdict(self.embedding), "features": asdict(self.features),
+                "classifier": dict(sorted(clf.items())), "seed": self.seed}
 
     @property
     def sha256(self) -> str:
@@ -107,10 +120,11 @@ def load_config(path: str | Path | None = None) -> TrainingConfig:
         raise InputError(path, f"not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(raw, dict):
         raise InputError(path, "must be a mapping with embedding, classifier and seed")
-    unknown = sorted(set(raw) - {"embedding", "classifier", "seed"})
+    unknown = sorted(set(raw) - {"embedding", "features", "classifier", "seed"})
     if unknown:
-        raise InputError(path, "unknown section (allowed: embedding, classifier, seed)", field=unknown[0])
+        raise InputError(path, "unknown section (allowed: embedding, features, classifier, seed)", field=unknown[0])
     emb_defaults = {f.name: f.default for f in fields(EmbeddingSettings)}
+    feat_defaults = {f.name: f.default for f in fields(FeatureSettings)}
     clf_defaults = classifier_defaults()
     try:
         seed = int(raw.get("seed", DEFAULT_SEED))
@@ -120,4 +134,5 @@ def load_config(path: str | Path | None = None) -> TrainingConfig:
         embedding=EmbeddingSettings(**{**emb_defaults, **_section(raw.get("embedding"), "embedding", emb_defaults, path)}),
         classifier={**clf_defaults, **_section(raw.get("classifier"), "classifier", clf_defaults, path)},
         seed=seed,
+        features=FeatureSettings(**{**feat_defaults, **_section(raw.get("features"), "features", feat_defaults, path)}),
     )

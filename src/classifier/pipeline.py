@@ -51,7 +51,8 @@ def run_main_job(data_dir: str | Path | None = None, out_dir: str | Path | None 
     corpus = load_corpus(data_dir)
     timed("load", t)
     t = time.perf_counter()
-    features = featurize_with_config(corpus.entries, cfg, cache_dir=cache_dir, progress=progress)
+    features = featurize_with_config(corpus.entries, cfg, codebook=corpus.codebook, cache_dir=cache_dir,
+                                     progress=progress)
     timed("featurize", t)
     t = time.perf_counter()
     res = train(corpus=corpus, features=features, config=cfg, out=model or DEFAULT_MODEL, reuse=True, track=track,

@@ -127,7 +127,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     cfg = load_config(args.config).with_seed(args.seed)
     corpus = load_corpus(args.data)
     bundle = load_bundle(args.model)
-    features = featurize_with_config(corpus.coded_entries, cfg, cache_dir=CACHE_DIR / "embeddings")
+    features = featurize_with_config(corpus.coded_entries, cfg, codebook=corpus.codebook, cache_dir=CACHE_DIR / "embeddings")
     ev = evaluate(corpus, features, cfg, seeds=args.seeds, folds=args.folds, n_resamples=args.resamples, bundle=bundle,
                   external_dir=EXTERNAL_DIR, cache_dir=CACHE_DIR / "embeddings")
     write_evaluation(ev, corpus.codebook, args.out)

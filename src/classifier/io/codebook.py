@@ -20,6 +20,7 @@ from classifier.paths import DEFAULT_CODEBOOK
 class Label:
     key: str
     definition: str
+    cues: tuple[str, ...] = ()  # phrases that reference the label, matched on lemmas (text/cues.py)
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     seen: set[str] = set()
     for i, g in enumerate(raw["groups"]):
         try:
-            labels = tuple(Label(str(lab["key"]), str(lab.get("definition", "")).strip()) for lab in g["labels"])
+            labels = tuple(Label(str(lab["key"]), str(lab.get("definition", "")).strip(),
+                                 tuple(str(c) for c in (lab.get("cues") or ()))) for lab in g["labels"])
             key = str(g["key"])
         except (KeyError, TypeError):
             raise InputError(path, f"group #{i + 1} needs 'key' and 'labels' with 'key'", field="groups") from None

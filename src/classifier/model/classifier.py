@@ -51,6 +51,14 @@ def best_threshold(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> float:
     return round(float(grid[max(range(len(grid)), key=keys.__getitem__)]), 6)
 
 
+def _best_f1(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> float:
+    y = np.asarray(y).astype(bool)
+    if y.sum() == 0:
+        return 0.0
+    pred = np.asarray(p)[None, :] >= np.asarray(grid)[:, None]
+    return float((2 * (pred & y[None, :]).sum(axis=1) / (pred.sum(axis=1) + y.sum())).max())
+
+
 def fit_platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Platt scaling: (a, b) with P(y=1 | z) = sigmoid(a z + b), fitted on out-of-fold scores."""
     from sklearn.linear_model import LogisticRegression
@@ -78,12 +86,17 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
     calibration: ``"sigmoid"`` (Platt scaling on out-of-fold scores) or ``"none"``.
     evidence_sentences: how many supporting sentences to report per predicted label.
     random_state: seeds the inner CV split (the solver itself is deterministic).
+    feature_sets: ``None`` (every label uses every column) or candidate column sets, each a
+        tuple of ``(start, stop)`` column ranges; each label then uses the candidate with the best
+        F1 on the inner city-grouped CV — a per-label choice of model, as concept classifiers
+        do.  Unused columns get zero weight, so the fitted model stays one linear map.
     """
 
     def __init__(self, codebook: Codebook | None = None, *, C: float = 4.0, class_weight: str | None = "balanced",
                  min_positives: int = 3, max_iter: int = 5000, cv_folds: int = 5,
                  threshold_grid: tuple[float, float, float] = (0.05, 0.95, 0.01), calibration: str = "sigmoid",
-                 evidence_sentences: int = 2, random_state: int = 13):
+                 evidence_sentences: int = 2, random_state: int = 13,
+                 feature_sets: tuple[tuple[tuple[int, int], ...], ...] | None = None):
         self.codebook = codebook
         self.C = C
         self.class_weight = class_weight
@@ -94,6 +107,7 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.evidence_sentences = evidence_sentences
         self.random_state = random_state
+        self.feature_sets = feature_sets
 
     @property
     def labels(self) -> list[tuple[str, str]]:
@@ -115,8 +129,22 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
         fits = [self._fit_one(X, Y[:, j]) for j in range(Y.shape[1])]
         return np.vstack([f[0] for f in fits]), np.array([f[1] for f in fits]), np.array([f[2] for f in fits])
 
+    def _columns(self, n_features: int) -> list[np.ndarray]:
+        if not self.feature_sets:
+            return [np.arange(n_features)]
+        return [np.concatenate([np.arange(a, b) for a, b in cand]) for cand in self.feature_sets]
+
+    def _inner_scores(self, X, Y, splits, cols: np.ndarray) -> np.ndarray:
+        """Out-of-fold linear scores of every label using only columns ``cols``."""
+        Z = np.zeros(Y.shape, dtype=np.float64)
+        Xc = X[:, cols]
+        for train_idx, test_idx in splits:
+            coef, intercept, _ = self._fit_all(Xc[train_idx], Y[train_idx])
+            Z[test_idx] = np.asarray(Xc[test_idx] @ coef.T) + intercept
+        return Z
+
     def fit(self, X, Y, groups: Sequence[str] | None = None) -> "AtlasClassifier":
-        """Fit every label; calibrate and tune thresholds on inner out-of-fold scores.
+        """Fit every label; choose its columns, calibrate and tune thresholds on inner OOF scores.
 
         ``groups`` (the entries' cities) makes the inner CV city-grouped; without it the inner
         folds mix cities, which tunes thresholds on optimistic scores.
@@ -130,18 +158,29 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
         Y = np.asarray(Y, dtype=np.int64)
         if Y.shape != (X.shape[0], len(self.labels)):
             raise ValueError(f"Y must have shape ({X.shape[0]}, {len(self.labels)}), got {Y.shape}")
-        Z = np.zeros(Y.shape, dtype=np.float64)
-        for train_idx, test_idx in folds(Y, groups, self.cv_folds, self.random_state):
-            coef, intercept, _ = self._fit_all(X[train_idx], Y[train_idx])
-            Z[test_idx] = np.asarray(X[test_idx] @ coef.T) + intercept
-        self.coef_, self.intercept_, self.trained_ = self._fit_all(X, Y)
+        grid = np.round(np.arange(self.threshold_grid[0], self.threshold_grid[1] + 1e-9, self.threshold_grid[2]), 6)
+        splits = folds(Y, groups, self.cv_folds, self.random_state)
+        candidates = self._columns(X.shape[1])
+        Zs = [self._inner_scores(X, Y, splits, cols) for cols in candidates]
+        if len(candidates) == 1:
+            choice = np.zeros(Y.shape[1], dtype=int)
+        else:  # per label, the candidate whose inner out-of-fold scores reach the best F1
+            f1 = np.array([[_best_f1(Y[:, j], _sigmoid(Z[:, j]), grid) for j in range(Y.shape[1])] for Z in Zs])
+            choice = np.argmax(f1, axis=0)
+        Z = np.column_stack([Zs[choice[j]][:, j] for j in range(Y.shape[1])])
+        coef = np.zeros((Y.shape[1], X.shape[1]))
+        intercept, trained = np.zeros(Y.shape[1]), np.zeros(Y.shape[1], dtype=bool)
+        for j in range(Y.shape[1]):
+            cols = candidates[choice[j]]
+            c, intercept[j], trained[j] = self._fit_one(X[:, cols], Y[:, j])
+            coef[j, cols] = c
+        self.coef_, self.intercept_, self.trained_, self.feature_set_ = coef, intercept, trained, choice
         if self.calibration == "sigmoid":
             cal = [fit_platt(Z[:, j], Y[:, j]) if self.trained_[j] else (1.0, 0.0) for j in range(Y.shape[1])]
         else:
             cal = [(1.0, 0.0)] * Y.shape[1]
         self.calibration_ = np.array(cal, dtype=np.float64)
         self.oof_proba_ = self._calibrate(Z)
-        grid = np.round(np.arange(self.threshold_grid[0], self.threshold_grid[1] + 1e-9, self.threshold_grid[2]), 6)
         self.thresholds_ = np.array([best_threshold(Y[:, j], self.oof_proba_[:, j], grid) if self.trained_[j] else 1.0
                                      for j in range(Y.shape[1])])
         self.n_positive_ = Y.sum(axis=0)
@@ -172,13 +211,14 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
         self._check_fitted()
-        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k != "codebook"}
+        params = {k: v for k, v in self.get_params().items() if k != "codebook"}
         return {
             "params": params,
             "labels": [
                 {"group": g, "label": lab, "trained": bool(self.trained_[j]), "n_positive": int(self.n_positive_[j]),
                  "threshold": float(self.thresholds_[j]), "intercept": float(self.intercept_[j]),
                  "calibration": [float(v) for v in self.calibration_[j]],
+                 "feature_set": int(self.feature_set_[j]),
                  "coef": [float(v) for v in self.coef_[j]]}
                 for j, (g, lab) in enumerate(self.labels)
             ],
@@ -188,6 +228,8 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
     def from_dict(cls, d: dict[str, Any], codebook: Codebook) -> "AtlasClassifier":
         params = dict(d["params"])
         params["threshold_grid"] = tuple(params["threshold_grid"])
+        if params.get("feature_sets") is not None:
+            params["feature_sets"] = tuple(tuple(tuple(r) for r in cand) for cand in params["feature_sets"])
         model = cls(codebook=codebook, **params)
         stored = [(x["group"], x["label"]) for x in d["labels"]]
         if stored != model.labels:
@@ -198,4 +240,5 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
         model.thresholds_ = np.array([x["threshold"] for x in d["labels"]], dtype=np.float64)
         model.trained_ = np.array([x["trained"] for x in d["labels"]], dtype=bool)
         model.n_positive_ = np.array([x["n_positive"] for x in d["labels"]], dtype=np.int64)
+        model.feature_set_ = np.array([x.get("feature_set", 0) for x in d["labels"]], dtype=np.int64)
         return model

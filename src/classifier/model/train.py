@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import asdict
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +70,8 @@ def fit(corpus: Corpus, features: Features, config: TrainingConfig) -> tuple[Atl
         features = features.take(corpus.coded_ids)
     Y = corpus.Y()
     cities = [e.city for e in corpus.coded_entries]
-    model = AtlasClassifier(codebook=corpus.codebook, **config.classifier_params()).fit(features.X, Y, groups=cities)
+    model = AtlasClassifier(codebook=corpus.codebook, **config.classifier_params(),
+                            feature_sets=features.candidate_sets()).fit(features.X, Y, groups=cities)
     cv = multilabel_scores(Y, model.predict(None, proba=model.oof_proba_), model.labels, corpus.codebook.group_keys)
     metadata = {
         "atlas_coder_version": __version__,
@@ -84,7 +86,8 @@ def fit(corpus: Corpus, features: Features, config: TrainingConfig) -> tuple[Atl
         "embedding": {"model": features.embedding_model, "version": features.embedding_version,
                       "dim": int(features.X.shape[1]), "pooling": config.embedding.pooling,
                       "batch_size": config.embedding.batch_size,
-                      "max_document_sentences": config.embedding.max_document_sentences},
+                      "max_document_sentences": config.embedding.max_document_sentences,
+                      "features": asdict(config.features), "layout": [list(b) for b in features.layout]},
         "seed": config.seed,
         "config": {"sha256": config.sha256, "resolved": config.to_dict()},
         "fingerprint": fingerprint(corpus, config),
@@ -136,7 +139,8 @@ def train(data_dir: str | Path | None = None, out: str | Path | None = None, see
         return TrainResult(existing, out, reused=True, seconds=time.perf_counter() - start)
 
     if features is None:
-        features = featurize_with_config(corpus.coded_entries, cfg, cache_dir=cache_dir, progress=progress)
+        features = featurize_with_config(corpus.coded_entries, cfg, codebook=corpus.codebook, cache_dir=cache_dir,
+                                         progress=progress)
     model, metadata = fit(corpus, features, cfg)
     notes = data_warnings(corpus, model)
     for note in notes:
