@@ -57,13 +57,18 @@ def synthetic_entries(n: int, seed: int = 0) -> list[dict]:
     seen: set[str] = set()
 
     def distinct(text: str) -> str:
+        """A word shuffle of ``text`` not produced before; a short text whose shuffles are all
+        used up gets a running number (a title of two words has only two orders)."""
         words = text.split()
-        while True:
+        for _ in range(50):
             rng.shuffle(words)
             candidate = " ".join(words)
             if candidate not in seen:
                 seen.add(candidate)
                 return candidate
+        candidate = f"{' '.join(words)} {len(seen)}"
+        seen.add(candidate)
+        return candidate
 
     out = []
     for i in range(n):

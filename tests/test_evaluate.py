@@ -48,7 +48,7 @@ def test_files_written_and_logged(evaluation, mlflow_uri):
     for name in ("evaluation.html", "evaluation.md", "evaluation.json", "review_queue.csv", "model_oof.jsonl"):
         assert (out / name).exists(), name
     html = (out / "evaluation.html").read_text()
-    assert html.count("data:image/png;base64,") == 2 and "<table>" in html
+    assert html.count("data:image/png;base64,") == 3 and "<table>" in html and "Brier" in html
     assert html.index("<h1>") < html.index("Method:") < html.index("<img"), "title and summary come before the plots"
     assert "not independent humans" in html and "no city has entries on both sides" in html
     header = (out / "review_queue.csv").read_text().splitlines()[0].split(",")

@@ -52,7 +52,13 @@ def test_predict_offline_gives_valid_codes_scores_and_evidence(trained, entries_
         predicted = [lab for g in cb.group_keys for lab in rec[g]]
         assert set(rec["evidence"]) == set(predicted)
         sentences = set(entry_sentences(entry))
-        assert all(s in sentences for ev in rec["evidence"].values() for s in ev)
+        for items in rec["evidence"].values():
+            assert items and all(item["text"] in sentences for item in items)
+            for item in items:  # offsets point at the sentence in its source text
+                source = {"title": entry.title, "description": entry.description}[item["source"]]
+                assert " ".join(source[item["start"]:item["end"]].split()) == item["text"]
+                for cue in item["cues"]:
+                    assert cue["phrase"].split()[0][:4].lower() in source[cue["start"]:cue["end"]].lower()
         assert rec["city"] == entry.city and rec["title"] == entry.title  # entry fields carried through
 
 

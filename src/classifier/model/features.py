@@ -24,7 +24,8 @@ from classifier.config import EmbeddingSettings, FeatureSettings, TrainingConfig
 from classifier.io.codebook import Codebook
 from classifier.io.entries import Entry
 from classifier.model.embed import SentenceEncoder, encode_unique, pool, sentence_features
-from classifier.text.sentences import entry_sentences
+from classifier.text.cues import CueMatch
+from classifier.text.sentences import Sentence, entry_sentence_spans
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Features:
     embedding_version: str
     sentence_extras: list[np.ndarray] | None = None   # per entry, (n_sentences, extra columns)
     layout: list[tuple[str, int, int]] = field(default_factory=list)  # (block, start, stop) of X's columns
+    spans: list[list[Sentence]] | None = None         # per entry: each sentence's source and offsets
+    cue_matches: list[list[CueMatch]] | None = None   # per entry: cue phrases found (evidence)
 
     def sentence_matrix(self, i: int) -> np.ndarray:
         """Features of entry ``i``'s sentences, each scored as a one-sentence entry (evidence)."""
@@ -50,10 +53,13 @@ class Features:
         pos = {u: i for i, u in enumerate(self.ids)}
         idx = [pos[u] for u in ids]
         n_unique = len({s for i in idx for s in self.sentences[i]})
-        extras = None if self.sentence_extras is None else [self.sentence_extras[i] for i in idx]
+        def pick(values):
+            return None if values is None else [values[i] for i in idx]
+
         return Features(list(ids), self.X[idx], [self.sentences[i] for i in idx],
                         [self.sentence_vectors[i] for i in idx], n_unique, self.pooling, self.embedding_model,
-                        self.embedding_version, extras, list(self.layout))
+                        self.embedding_version, pick(self.sentence_extras), list(self.layout), pick(self.spans),
+                        pick(self.cue_matches))
 
     def candidate_sets(self) -> tuple[tuple[tuple[int, int], ...], ...] | None:
         """Column sets each label may choose from: vectors alone, the extra blocks alone, or all."""
@@ -71,21 +77,23 @@ def definition_texts(codebook: Codebook) -> list[str]:
 def featurize(entries: Sequence[Entry], encoder: SentenceEncoder, *, pooling: str = "mean+max",
               max_document_sentences: int = 200, cache_dir: str | Path | None = None,
               codebook: Codebook | None = None, settings: FeatureSettings | None = None) -> Features:
-    sentences = [entry_sentences(e, max_document_sentences) for e in entries]
+    spans = [entry_sentence_spans(e, max_document_sentences) for e in entries]
+    sentences = [[s.text for s in sp] for sp in spans]
     vectors, n_unique = encode_unique(encoder, sentences, cache_dir=cache_dir)
     pooled = pool(vectors, pooling)
     layout = [("embedding", 0, pooled.shape[1])]
-    extras = None
+    extras, cue_matches = None, None
     settings = settings or FeatureSettings(cues=False, definitions=False)
     blocks: list[list[np.ndarray]] = []
     if settings.cues or settings.definitions:
         if codebook is None:
             raise ValueError("cue and definition features need the codebook")
         if settings.cues:
-            from classifier.text.cues import CueMatcher
+            from classifier.text.cues import CueMatcher  # loads spaCy's tagger: only when cues are on
 
             matcher = CueMatcher(codebook)
-            blocks.append([matcher.matrix(s) for s in sentences])
+            cue_matches = matcher.find_many(sentences)
+            blocks.append([matcher.matrix_of(m, len(s)) for m, s in zip(cue_matches, sentences)])
         if settings.definitions:
             D = _definition_matrix(encoder, codebook, cache_dir)
             blocks.append([np.asarray(V, dtype=np.float64) @ D.T for V in vectors])
@@ -97,7 +105,7 @@ def featurize(entries: Sequence[Entry], encoder: SentenceEncoder, *, pooling: st
             start += L
         pooled = np.hstack([pooled, np.vstack([e.max(axis=0) for e in extras])])
     return Features([e.id for e in entries], pooled, sentences, vectors, n_unique, pooling, encoder.model,
-                    encoder.version, extras, layout)
+                    encoder.version, extras, layout, spans, cue_matches)
 
 
 def _definition_matrix(encoder: SentenceEncoder, codebook: Codebook, cache_dir) -> np.ndarray:

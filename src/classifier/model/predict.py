@@ -33,7 +33,7 @@ class Prediction:
     id: str
     codes: Codes
     scores: dict[str, dict[str, float]]
-    evidence: dict[str, list[str]]
+    evidence: dict[str, list[dict[str, Any]]]
     model: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -101,15 +101,42 @@ def predict_features(entries: Sequence[Entry], features: Features, bundle: Bundl
         scores = {g: {} for g in cb.group_keys}
         for j, (g, lab) in enumerate(clf.labels):
             scores[g][lab] = round(float(P[i, j]), 4)
-        evidence: dict[str, list[str]] = {}
         sent_p = clf.predict_proba(features.sentence_matrix(i))  # the same linear scores, per sentence
-        for j, (g, lab) in enumerate(clf.labels):
-            if pred[i, j]:
-                order = np.argsort(-sent_p[:, j], kind="stable")[: clf.evidence_sentences]
-                evidence[lab] = [features.sentences[i][k] for k in order]
+        evidence = {lab: evidence_for(entry, features, i, lab, sent_p[:, j], clf.evidence_sentences)
+                    for j, (g, lab) in enumerate(clf.labels) if pred[i, j]}
         extra = {k: v for k, v in entry.to_record().items() if k != "id"}
         out.append(Prediction(entry.id, codes_from_row(pred[i], cb), scores, evidence, model=name, extra=extra))
     return out
+
+
+def evidence_for(entry: Entry, features: Features, i: int, label: str, sentence_p: np.ndarray, k: int
+                 ) -> list[dict[str, Any]]:
+    """The evidence of ``label`` for entry ``i``: its ``k`` best-scoring sentences, plus the first
+    sentence with one of the label's cue phrases if none of those has one.  Each item gives the
+    sentence, its source (title, description or document), character offsets in that source,
+    the sentence's own probability, and the cue phrases found in it (with offsets)."""
+    from classifier.text.sentences import Sentence, offsets_in_source
+
+    spans = features.spans[i] if features.spans is not None else \
+        [Sentence(t, "", 0, 0) for t in features.sentences[i]]
+    cues: dict[int, list] = {}
+    if features.cue_matches is not None:
+        for m in features.cue_matches[i]:
+            if m.label == label:
+                cues.setdefault(m.sentence, []).append(m)
+    order = list(np.argsort(-sentence_p, kind="stable")[:k])
+    if cues and not any(s in cues for s in order):
+        order.append(min(cues))
+    items = []
+    for s in order:
+        sp = spans[s]
+        item = {"text": sp.text, "source": sp.source, "start": sp.start, "end": sp.end,
+                "probability": round(float(sentence_p[s]), 4), "cues": []}
+        for m in cues.get(s, []):
+            a, b = offsets_in_source(entry, sp, m.start, m.end) if features.spans is not None else (m.start, m.end)
+            item["cues"].append({"phrase": m.phrase, "start": a, "end": b})
+        items.append(item)
+    return items
 
 
 def predict_entries(entries: Sequence[Entry], bundle: Bundle, *, cache_dir: str | Path | None = None,

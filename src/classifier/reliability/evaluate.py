@@ -32,6 +32,28 @@ METHOD = ("repeated k-fold CV by city (multilabel-stratified over cities: no cit
           "(mean ± sd), bootstrap CI from the first seed")
 
 
+def calibration_report(Y, runs: list[CVRun], cb, bins: int = 10) -> dict[str, Any]:
+    """How far the out-of-fold probabilities can be read as probabilities.
+
+    Brier score per label (mean over seeds) and per group (mean over its labels), and a
+    reliability curve of all labels pooled (first seed; quantile bins): for the entries given
+    probability about p, the share that gold codes present should be about p.
+    """
+    import numpy as np
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import brier_score_loss
+
+    labels = cb.all_labels
+    brier = {lab: float(np.mean([brier_score_loss(Y[:, j], r.proba[:, j]) for r in runs]))
+             for j, (_, lab) in enumerate(labels)}
+    by_group = {g: float(np.mean([brier[lab] for gg, lab in labels if gg == g])) for g in cb.group_keys}
+    y, p = Y.ravel(), runs[0].proba.ravel()
+    true, pred = calibration_curve(y, p, n_bins=bins, strategy="quantile")
+    return {"brier_by_label": brier, "brier_by_group": by_group,
+            "reliability": {"predicted": [float(v) for v in pred], "observed": [float(v) for v in true]},
+            "note": "out-of-fold, city-grouped; Platt scaling fitted on the inner CV of each training fold"}
+
+
 @dataclass
 class Evaluation:
     report: dict[str, Any]          # JSON-ready: comparisons, external check, settings
@@ -64,6 +86,7 @@ def evaluate(corpus: Corpus, features: Features, config: TrainingConfig, *, seed
         comparisons[f"{name} ~ gold"] = compare([coders[name]], gold, ids, cb, n_resamples=n_resamples)
 
     queue = review_queue(corpus.coded_entries, feats, Y, runs, coders, cb)
+    calibration = calibration_report(Y, runs, cb)
     external = None
     if bundle is not None and external_dir is not None and Path(external_dir, "cases.jsonl").exists():
         from classifier.reliability.external import external_check
@@ -75,7 +98,7 @@ def evaluate(corpus: Corpus, features: Features, config: TrainingConfig, *, seed
         "n_units": len(ids), "n_cities": len(set(cities)), "seeds": seed_list, "folds": folds, "method": METHOD,
         "coders_note": ("coder_a, coder_b and the adjudicator are sessions of one AI model, not independent humans: "
                         "their agreement is an upper bound on what independent human coders would reach"),
-        "comparisons": comparisons, "external": external, "review_queue_size": len(queue),
+        "comparisons": comparisons, "calibration": calibration, "external": external, "review_queue_size": len(queue),
     }
     oof = Coding(f"model (out-of-fold, seed {seed_list[0]})", model_versions[0].codes)
     return Evaluation(report, oof, queue, runs)

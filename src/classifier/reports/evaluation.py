@@ -19,10 +19,10 @@ def evaluation_markdown(report: dict, codebook: Codebook) -> str:
 
 
 def evaluation_html(report: dict, codebook: Codebook) -> str:
-    from classifier.reports.plots import agreement_plot, pr_plot
+    from classifier.reports.plots import agreement_plot, pr_plot, reliability_plot
 
-    return render("evaluation.html.j2", r=report, cb=codebook,
-                  agreement_plot=agreement_plot(report, codebook), pr_plot=pr_plot(report, codebook))
+    return render("evaluation.html.j2", r=report, cb=codebook, agreement_plot=agreement_plot(report, codebook),
+                  pr_plot=pr_plot(report, codebook), reliability_plot=reliability_plot(report))
 
 
 def write_evaluation(ev: Evaluation, codebook: Codebook, out_dir: str | Path) -> Path:

@@ -69,3 +69,24 @@ def pr_plot(report: dict[str, Any], cb: Codebook) -> str:
     uri = _png(fig)
     plt.close(fig)
     return uri
+
+
+def reliability_plot(report: dict[str, Any]) -> str:
+    """Reliability diagram: observed share of gold-present against the predicted probability."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rel = report["calibration"]["reliability"]
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1, label="perfect calibration")
+    ax.plot(rel["predicted"], rel["observed"], "o-", ms=4, label="model (all labels pooled)")
+    ax.set_xlabel("predicted probability (out-of-fold, city-grouped)")
+    ax.set_ylabel("share coded present in gold")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left", fontsize=8)
+    uri = _png(fig)
+    plt.close(fig)
+    return uri

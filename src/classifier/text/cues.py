@@ -67,10 +67,23 @@ class CueMatcher:
                 out.append(CueMatch(i, label, cue, span.start_char, span.end_char))
         return out
 
-    def matrix(self, sentences: Sequence[str]) -> np.ndarray:
-        """(sentences × labels) 0/1: does the sentence contain one of the label's cues?"""
-        M = np.zeros((len(sentences), len(self.labels)), dtype=np.float64)
+    def find_many(self, sentence_lists: Sequence[Sequence[str]]) -> list[list[CueMatch]]:
+        """:meth:`find` for several entries in one pass; sentence indices are per entry."""
+        flat = [s for sents in sentence_lists for s in sents]
+        owner = [(e, i) for e, sents in enumerate(sentence_lists) for i in range(len(sents))]
+        out: list[list[CueMatch]] = [[] for _ in sentence_lists]
+        for m in self.find(flat):
+            e, i = owner[m.sentence]
+            out[e].append(CueMatch(i, m.label, m.phrase, m.start, m.end))
+        return out
+
+    def matrix_of(self, matches: Sequence[CueMatch], n_sentences: int) -> np.ndarray:
+        """(sentences × labels) 0/1 from matches: does the sentence contain one of the label's cues?"""
+        M = np.zeros((n_sentences, len(self.labels)), dtype=np.float64)
         col = {lab: j for j, lab in enumerate(self.labels)}
-        for m in self.find(sentences):
+        for m in matches:
             M[m.sentence, col[m.label]] = 1.0
         return M
+
+    def matrix(self, sentences: Sequence[str]) -> np.ndarray:
+        return self.matrix_of(self.find(sentences), len(sentences))
