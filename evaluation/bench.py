@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--setfit", action="store_true", help="also run the SetFit rung (one seed; needs `pip install setfit`)")
     args = ap.parse_args(argv)
     seeds_n = 1 if args.quick else args.seeds
 
@@ -98,6 +99,23 @@ def main(argv: list[str] | None = None) -> dict:
     score = {name: float(np.mean([table[name][g]["micro_f1"]["mean"] for g in cb.group_keys])) for name in results}
     best = max(score, key=score.get)
 
+    setfit = None
+    if args.setfit:
+        import importlib
+
+        from classifier.reliability.ladder import rung_setfit
+
+        path = str(importlib.import_module(emb.model.replace("-", "_")).get_model_path())
+        t1 = time.perf_counter()
+        sf = run_ladder(ts, Y, cities, cb, {"setfit": rung_setfit(cb, path)}, seeds[:1], args.folds,
+                        progress=lambda m: print(m, file=sys.stderr))["setfit"]
+        setfit = {"seeds": seeds[:1], "cv_seconds": round(time.perf_counter() - t1, 1),
+                  "table": {g: {m: ms(v) for m, v in row.items()} for g, row in sf.groups.items()},
+                  "per_label": {lab: ms(f1s) for lab, f1s in sf.labels.items()}}
+        report_extra = {"setfit": setfit}
+    else:
+        report_extra = {}
+
     speed = None
     if not args.quick:
         sys.path.insert(0, str(ROOT / "evaluation"))
@@ -112,6 +130,7 @@ def main(argv: list[str] | None = None) -> dict:
         "method": {"folds": args.folds, "seeds": seeds, "split": "city-grouped, multilabel-stratified over cities"},
         "rungs": list(RUNGS), "table": table, "per_label": per_label, "support": support, "score": score, "best": best,
         "default": "per-label", "external": external, "featurize_seconds": round(featurize_s, 2), "speed": speed,
+        "setfit": None, **report_extra,
     }
     atomic_write_text(ROOT / "reports" / "bench.json", json_dumps(report))
     if not args.quick:

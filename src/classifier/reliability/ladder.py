@@ -146,6 +146,29 @@ def rung_per_label(cb: Codebook, params: dict[str, Any], D: np.ndarray) -> Rung:
     return run
 
 
+def rung_setfit(cb: Codebook, model_path: str, num_iterations: int = 5, num_epochs: int = 1,
+                batch_size: int = 16) -> Rung:
+    """SetFit one-vs-rest: the bundled sentence-transformer fine-tuned contrastively on the
+    training folds (a short schedule, CPU), with a logistic head per label; threshold 0.5.
+    Optional (``pip install setfit``); slow, so the benchmark runs it on one seed."""
+    def run(train, Y, cities, test, seed):
+        from datasets import Dataset
+        from setfit import SetFitModel, Trainer, TrainingArguments
+
+        labels = [lab for _, lab in cb.all_labels]
+        model = SetFitModel.from_pretrained(model_path, multi_target_strategy="one-vs-rest", labels=labels,
+                                            device="cpu")
+        args = TrainingArguments(batch_size=batch_size, num_epochs=num_epochs, num_iterations=num_iterations,
+                                 seed=seed, report_to="none", show_progress_bar=False)
+        data = Dataset.from_dict({"text": train.texts, "label": Y.astype(int).tolist()})
+        Trainer(model=model, args=args, train_dataset=data).train()
+        P = np.asarray(model.predict_proba(test.texts, as_numpy=True), dtype=np.float64)
+        if P.ndim == 3:  # one (n, 2) array per label
+            P = P[:, :, 1].T
+        return P, cb.enforce((P >= 0.5).astype(np.int64), P)
+    return run
+
+
 def make_rungs(cb: Codebook, params: dict[str, Any], D: np.ndarray) -> dict[str, Rung]:
     return {"keywords": rung_keywords(cb), "zero-shot": rung_zero_shot(cb, D), "tfidf-lr": rung_tfidf(cb, params),
             "embed-lr": rung_embed(cb, params), "stacked": rung_stacked(cb, params, D),
