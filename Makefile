@@ -33,7 +33,8 @@ evaluate: $(STAMP)
 
 # the model ladder on city-grouped CV + AI Watch + speed and memory -> BENCHMARKS.md (committed)
 bench: $(STAMP)
-	$(BIN)/python evaluation/bench.py
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt setfit==1.2.0
+	$(BIN)/python evaluation/bench.py --setfit
 
 # speed and memory of the shipped model only -> reports/benchmark.json
 benchmark: $(STAMP)
