@@ -8,7 +8,10 @@ Measures, each in a fresh process as a user would run it:
    sentences of corpus descriptions with their words shuffled (seeded), so that every title and
    every sentence is distinct (the encoder cannot reuse any work) while lengths stay realistic.
    They are benchmark inputs only, never training data.
-4. `atlas-coder run` (the main job) with a cold embedding cache, with its per-step timings.
+4. `atlas-coder predict` on 50 entries that each link a ~1,000-word text document (the same
+   kind of distinct shuffled sentences), with a cold cache;
+5. `atlas-coder run` (the main job) with a cold embedding cache, with its per-step timings.
+Peak memory (max RSS of the child processes) is kept after each step.
 Results are printed and written to reports/benchmark.json.
 """
 
@@ -30,20 +33,23 @@ EXE = [str(ROOT / ".venv" / "bin" / "atlas-coder")]
 
 
 PEAK_MB: dict[str, float] = {}
+# Runs the command as its only child and reports that child's own peak memory (max RSS, KiB),
+# so memory of the benchmarking process (or anything it forked earlier) never counts.
+_MEASURE = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+            "print('maxrss_kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+            "sys.exit(r.returncode)")
 
 
 def timed(cmd: list[str], env: dict, name: str | None = None) -> float:
-    """Wall time of one command; its peak memory (max RSS, from wait4) is kept under ``name``."""
+    """Wall time of one command; its own peak memory (max RSS) is kept under ``name``."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = proc.communicate()
+    res = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{err}")
+    if res.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{res.stderr}")
     if name:
-        import resource
-
-        PEAK_MB[name] = max(PEAK_MB.get(name, 0.0), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+        kib = int(res.stderr.strip().splitlines()[-1].split()[-1])
+        PEAK_MB[name] = kib / 1024
     return elapsed
 
 
@@ -99,14 +105,31 @@ def main() -> dict:
     results["predict_1000_n_entries"] = sum(1 for _ in (tmp / "pred.jsonl").open())
     results["predict_1000_n_sentences"] = sum(1 + len(e["description"].split(". ")) for e in map(json.loads, path.open()))
 
+    # with linked documents: 50 entries, each linking a ~1,000-word text document of distinct
+    # shuffled corpus sentences (benchmark inputs only)
+    docs = synthetic_entries(50, seed=1)
+    (tmp / "docs").mkdir()
+    filler = synthetic_entries(50 * 5, seed=2)
+    for i, e in enumerate(docs):
+        text = "\n\n".join(f["description"] for f in filler[i * 5:(i + 1) * 5])
+        (tmp / "docs" / f"d{i:03d}.txt").write_text(text, encoding="utf-8")
+        e["documents"] = [f"docs/d{i:03d}.txt"]
+    path_docs = tmp / "bench_docs.jsonl"
+    path_docs.write_text("".join(json.dumps(e) + "\n" for e in docs), encoding="utf-8")
+    results["predict_50_with_documents_words_per_document"] = round(
+        statistics.mean(len((tmp / "docs" / f"d{i:03d}.txt").read_text().split()) for i in range(50)))
+    env_docs = {**env, "ATLAS_CODER_CACHE": str(tmp / "cache-docs")}
+    results["predict_50_with_documents_seconds_cold"] = round(
+        timed(EXE + ["predict", str(path_docs), "--out", str(tmp / "pred_docs.jsonl"), "--model", str(tmp / "model")],
+              env_docs, "predict with documents"), 2)
+
     # the main job with a cold embedding cache: featurised once, then train (reused), predict, evaluate
     env_run = {**env, "ATLAS_CODER_CACHE": str(tmp / "cache-run")}
     results["run_seconds_cold"] = round(timed(EXE + ["run", "--out", str(tmp / "reports"), "--no-tracking"], env_run,
                                               "run"), 2)
     results["run_step_seconds"] = json.loads((tmp / "reports" / "summary.json").read_text())["timings"]
 
-    # RUSAGE_CHILDREN is the maximum over all children so far: the running peak up to each step
-    results["peak_memory_mb_running_max"] = {k: round(v) for k, v in PEAK_MB.items()}
+    results["peak_memory_mb"] = {k: round(v) for k, v in PEAK_MB.items()}
     print(json.dumps(results, indent=1))
     from classifier.io.atomic import atomic_write_text
 
