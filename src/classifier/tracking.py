@@ -116,9 +116,9 @@ def log_training_run(bundle_dir: Path, metadata: Mapping[str, Any], params: Mapp
                 client.get_registered_model(REGISTERED_NAME)
             except Exception:  # not registered yet
                 client.create_registered_model(REGISTERED_NAME)
-            content = json.loads((Path(bundle_dir) / "model.json").read_text(encoding="utf-8"))["content_sha256"]
             mv = client.create_model_version(REGISTERED_NAME, source=info.model_uri, run_id=run.info.run_id,
-                                             tags={"content_sha256": content, "fingerprint": metadata["fingerprint"]})
+                                             tags={"content_sha256": _bundle_hash(bundle_dir),
+                                                   "fingerprint": metadata["fingerprint"]})
     return {"run_id": run.info.run_id, "model_version": str(mv.version), "tracking_uri": tracking_uri(),
             "model_uri": info.model_uri}
 

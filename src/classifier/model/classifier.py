@@ -34,29 +34,30 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
-def best_threshold(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> float:
-    """The threshold on ``grid`` with the highest F1; ties go to the one nearest 0.5.
+def _f1_over_grid(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """F1 of ``p >= t`` against ``y`` for every threshold ``t`` of ``grid`` at once.
 
-    F1 is computed for the whole grid at once (it runs for every label of every fold; calling
-    ``sklearn.metrics.f1_score`` per candidate is 100× slower); tests check it against sklearn.
+    It runs for every label of every fold; calling ``sklearn.metrics.f1_score`` per candidate
+    is 100× slower, so tests check this against sklearn instead.
     """
     y = np.asarray(y).astype(bool)
-    if y.sum() == 0:
+    pred = np.asarray(p)[None, :] >= np.asarray(grid, dtype=float)[:, None]
+    return 2 * (pred & y[None, :]).sum(axis=1) / (pred.sum(axis=1) + y.sum())
+
+
+def best_threshold(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> float:
+    """The threshold on ``grid`` with the highest F1; ties go to the one nearest 0.5."""
+    if np.asarray(y).astype(bool).sum() == 0:
         return 0.5
     grid = np.asarray(grid, dtype=float)
-    pred = np.asarray(p)[None, :] >= grid[:, None]
-    tp = (pred & y[None, :]).sum(axis=1)
-    f1 = 2 * tp / (pred.sum(axis=1) + y.sum())
-    keys = list(zip(np.round(f1, 12), -np.abs(grid - 0.5)))
+    keys = list(zip(np.round(_f1_over_grid(y, p, grid), 12), -np.abs(grid - 0.5)))
     return round(float(grid[max(range(len(grid)), key=keys.__getitem__)]), 6)
 
 
 def _best_f1(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> float:
-    y = np.asarray(y).astype(bool)
-    if y.sum() == 0:
+    if np.asarray(y).astype(bool).sum() == 0:
         return 0.0
-    pred = np.asarray(p)[None, :] >= np.asarray(grid)[:, None]
-    return float((2 * (pred & y[None, :]).sum(axis=1) / (pred.sum(axis=1) + y.sum())).max())
+    return float(_f1_over_grid(y, p, grid).max())
 
 
 def fit_platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:

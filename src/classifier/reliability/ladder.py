@@ -124,24 +124,24 @@ def rung_embed(cb: Codebook, params: dict[str, Any]) -> Rung:
     return _classifier_rung(cb, params, lambda train, test: (train.pooled, test.pooled))
 
 
+def _stacked_columns(ts: TextSet, D: np.ndarray) -> np.ndarray:
+    """Pooled vectors, cue indicators, definition similarities: the shipped model's columns."""
+    return np.hstack([ts.pooled, ts.cue_entry(), ts.definition_similarity(D)])
+
+
 def rung_stacked(cb: Codebook, params: dict[str, Any], D: np.ndarray) -> Rung:
-    def block(ts):
-        return np.hstack([ts.pooled, ts.cue_entry(), ts.definition_similarity(D)])
-    return _classifier_rung(cb, params, lambda train, test: (block(train), block(test)))
+    return _classifier_rung(cb, params, lambda train, test: (_stacked_columns(train, D), _stacked_columns(test, D)))
 
 
 def rung_per_label(cb: Codebook, params: dict[str, Any], D: np.ndarray) -> Rung:
     """Stacked columns, but each label chooses (on its inner CV) embeddings alone, cues and
     definition similarities alone, or all of them."""
-    def block(ts):
-        return np.hstack([ts.pooled, ts.cue_entry(), ts.definition_similarity(D)])
-
     def run(train, Y, cities, test, seed):
         d, L = train.pooled.shape[1], Y.shape[1]
         sets = (((0, d),), ((d, d + 2 * L),), ((0, d + 2 * L),))
         m = AtlasClassifier(codebook=cb, **{**params, "random_state": seed, "feature_sets": sets})
-        m.fit(block(train), Y, groups=list(cities))
-        P = m.predict_proba(block(test))
+        m.fit(_stacked_columns(train, D), Y, groups=list(cities))
+        P = m.predict_proba(_stacked_columns(test, D))
         return P, m.predict(None, proba=P)
     return run
 
