@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test train evaluate bench benchmark clean
+.PHONY: setup run test train evaluate bench benchmark coding-kit agree-humans clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,13 @@ bench: $(STAMP)
 # speed and memory of the shipped model only -> reports/benchmark.json
 benchmark: $(STAMP)
 	$(BIN)/python evaluation/benchmark.py
+
+# human-coding kit (data/human_coding/, committed) and reading the human coders' returned sheets
+coding-kit: $(STAMP)
+	$(BIN)/atlas-coder kit
+
+agree-humans: $(STAMP)
+	$(BIN)/atlas-coder agree-humans
 
 clean:
 	rm -rf $(VENV) .cache reports mlruns

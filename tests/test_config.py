@@ -14,7 +14,7 @@ from classifier.model.embed import SentenceEncoder
 def test_defaults_are_written_once():
     cfg = TrainingConfig()
     model = AtlasClassifier(codebook=load_codebook())
-    assert {k: v for k, v in model.get_params().items() if k not in ("codebook", "random_state", "feature_sets")} == dict(cfg.classifier)
+    assert {k: v for k, v in model.get_params().items() if k not in ("codebook", "random_state", "feature_sets", "label_blocks")} == dict(cfg.classifier)
     enc = SentenceEncoder()
     assert (enc.model, enc.batch_size) == (cfg.embedding.model, cfg.embedding.batch_size)
 

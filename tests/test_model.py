@@ -57,3 +57,30 @@ def test_best_threshold_f1_agrees_with_sklearn():
     t = best_threshold(y, p, grid)
     scores = {round(g, 2): f1_score(y, p >= g) for g in grid}
     assert scores[round(t, 2)] == max(scores.values())
+
+
+def test_label_keeps_its_keyword_rule_when_the_rule_beats_the_learned_candidates():
+    """label_blocks: a label whose own cue column is the signal chooses its own columns alone,
+    and the fitted model puts weight only there (one linear map over all columns)."""
+    cb = load_codebook()
+    L = len(cb.all_labels)
+    rng = np.random.default_rng(0)
+    n, d = 120, 30
+    Y = rng.integers(0, 2, (n, L))
+    Y[:, 0] = 1  # policy_type needs at least one label; keep the first constant-ish but valid
+    Y[:5, 0] = 0
+    emb = rng.normal(size=(n, d))                    # noise: carries no label
+    cues = Y.astype(float)                          # each label's own cue column is its label
+    defs = rng.normal(size=(n, L))
+    X = np.hstack([emb, cues, defs])
+    cities = [f"c{i % 12}" for i in range(n)]
+    m = AtlasClassifier(codebook=cb, feature_sets=(((0, d),), ((0, d + 2 * L),)), label_blocks=(d, d + L),
+                        random_state=1).fit(X, Y, groups=cities)
+    j = 5
+    assert m.feature_set_[j] in (2, 3)               # own columns, alone or with the vectors
+    if m.feature_set_[j] == 2:
+        assert set(np.flatnonzero(m.coef_[j])) <= {d + j, d + L + j}
+    assert (m.predict(X)[:, j] == Y[:, j]).mean() > 0.95
+    clone = AtlasClassifier.from_dict(m.to_dict(), cb)
+    assert clone.label_blocks == (d, d + L)
+    assert np.allclose(clone.predict_proba(X), m.predict_proba(X))

@@ -45,9 +45,9 @@ def classifier_defaults() -> dict[str, Any]:
     from classifier.model.classifier import AtlasClassifier
 
     sig = inspect.signature(AtlasClassifier.__init__)
-    # random_state comes from `seed`; feature_sets from the feature layout (features section)
+    # random_state comes from `seed`; feature_sets and label_blocks from the feature layout (features section)
     return {k: p.default for k, p in sig.parameters.items()
-            if k not in ("self", "codebook", "random_state", "feature_sets")}
+            if k not in ("self", "codebook", "random_state", "feature_sets", "label_blocks")}
 
 
 @dataclass(frozen=True)

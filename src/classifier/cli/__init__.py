@@ -43,7 +43,7 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from classifier.cli import commands as c
-    from classifier.paths import DEFAULT_CODEBOOK, DEFAULT_MODEL, REPORTS_DIR
+    from classifier.paths import DEFAULT_CODEBOOK, DEFAULT_MODEL, HUMAN_KIT_DIR, REPORTS_DIR
 
     p = Parser(prog="atlas-coder", description="Pre-label and validate codings of city AI initiatives.")
     p.add_argument("--version", action="version", version=f"atlas-coder {__version__}")
@@ -92,6 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--codebook", type=Path, default=DEFAULT_CODEBOOK)
     a.add_argument("--no-tracking", action="store_true")
     a.set_defaults(func=c.cmd_agree)
+
+    k = sub.add_parser("kit", help="human-coding kit: a stratified sample as coding sheet, Label Studio project, guide")
+    k.add_argument("--data", type=Path, default=None)
+    k.add_argument("--out", type=Path, default=HUMAN_KIT_DIR, help=f"kit folder (default: {HUMAN_KIT_DIR})")
+    k.add_argument("--n", type=positive_int, default=60, help="entries in the sample (default 60)")
+    k.add_argument("--min-positives", type=positive_int, default=5, help="gold positives per label (default 5)")
+    k.add_argument("--seed", type=int, default=0)
+    k.set_defaults(func=c.cmd_kit)
+
+    ah = sub.add_parser("agree-humans", help="read the kit's returned sheets: human-human and human-gold agreement")
+    ah.add_argument("--data", type=Path, default=None)
+    ah.add_argument("--kit", type=Path, default=HUMAN_KIT_DIR, help=f"kit folder (default: {HUMAN_KIT_DIR})")
+    ah.add_argument("--out", type=Path, default=REPORTS_DIR / "agree-humans", help="output folder")
+    ah.add_argument("--resamples", type=positive_int, default=1000)
+    ah.add_argument("--seed", type=int, default=0)
+    ah.set_defaults(func=c.cmd_agree_humans)
 
     e = sub.add_parser("evaluate", help="out-of-fold model vs hand coding, coder vs coder, external check")
     data_args(e)

@@ -54,6 +54,31 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kit(args: argparse.Namespace) -> int:
+    from classifier.coding.kit import build_kit
+    from classifier.io.corpus import load_corpus
+
+    sample = build_kit(load_corpus(args.data), args.out, n=args.n, min_positives=args.min_positives, seed=args.seed)
+    print(f"kit for {len(sample.ids)} entries written to {args.out} (README.md there says what to do)")
+    for lab, (have, total) in sample.short.items():
+        print(f"atlas-coder: warning: {lab}: {have} gold positives in the sample (the corpus has {total})")
+    return 0
+
+
+def cmd_agree_humans(args: argparse.Namespace) -> int:
+    from classifier.coding.kit import agree_humans
+    from classifier.io.atomic import check_output_dir
+    from classifier.io.corpus import load_corpus
+    from classifier.reports.agreement import write_human_agreement
+
+    check_output_dir(args.out)
+    report = agree_humans(args.kit, load_corpus(args.data), n_resamples=args.resamples, seed=args.seed)
+    md = write_human_agreement(report, args.out)
+    print(md.split("## Human against gold")[0].split("### Labels")[0].rstrip())
+    print(f"\nfull report: {args.out / 'agree-humans.md'}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from classifier.pipeline import run_main_job
 

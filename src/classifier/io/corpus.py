@@ -62,12 +62,13 @@ class Corpus:
 
 
 def load_corpus(data_dir: str | Path | None = None, codebook: Codebook | None = None) -> Corpus:
-    """Read ``corpus/initiatives.jsonl``, ``annotations/gold.jsonl`` and the coders' files."""
+    """Read ``corpus/initiatives.jsonl`` (with its linked documents under ``documents/``),
+    ``annotations/gold.jsonl`` and the coders' files."""
     data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
     codebook = codebook or load_codebook(data_dir / "annotations" / "codebook.yaml")
     entries_path = data_dir / "corpus" / "initiatives.jsonl"
     gold_path = data_dir / "annotations" / "gold.jsonl"
-    entries = read_entries(entries_path)
+    entries = read_entries(entries_path, documents_root=data_dir)
     gold = read_labels(gold_path, codebook)
     ids = {e.id for e in entries}
     unknown = [uid for uid in gold if uid not in ids]

@@ -75,19 +75,22 @@ def _as_year(value: Any, path: Path, line: int) -> int | None:
     return year
 
 
-def _read_documents(docs: list[str], path: Path, line: int, kind: str) -> dict[str, str]:
-    """Text of each linked document; it must be a relative path inside the entries file's folder."""
+def _read_documents(docs: list[str], path: Path, line: int, kind: str, root: Path | None = None) -> dict[str, str]:
+    """Text of each linked document: a path relative to the entries file that stays inside
+    ``root`` (the entries file's folder unless the caller names a wider one)."""
     from classifier.text.documents import read_document
 
     base = path.parent.resolve()
+    limit = (root or path.parent).resolve()
     texts: dict[str, str] = {}
     for d in docs:
         where = dict(line=line, field="documents", line_kind=kind)
         if Path(d).is_absolute():
             raise InputError(path, f"linked document {d!r} is an absolute path; give it relative to the entries file", **where)
         target = (base / d).resolve()
-        if not target.is_relative_to(base):
-            raise InputError(path, f"linked document {d!r} lies outside the entries file's folder", **where)
+        if not target.is_relative_to(limit):
+            where_ok = "the entries file's folder" if root is None else f"{limit}"
+            raise InputError(path, f"linked document {d!r} lies outside {where_ok}", **where)
         try:
             texts[d] = read_document(target)
         except InputError as exc:
@@ -95,9 +98,15 @@ def _read_documents(docs: list[str], path: Path, line: int, kind: str) -> dict[s
     return texts
 
 
-def read_entries(path: str | Path) -> list[Entry]:
-    """Read initiatives from JSONL, CSV or XLSX, validating every row and its linked documents."""
+def read_entries(path: str | Path, documents_root: str | Path | None = None) -> list[Entry]:
+    """Read initiatives from JSONL, CSV or XLSX, validating every row and its linked documents.
+
+    Linked documents are given relative to the entries file and must stay inside
+    ``documents_root`` (default: the entries file's folder); the bundled corpus passes ``data/``
+    so that ``corpus/initiatives.jsonl`` can link ``../documents/…``.
+    """
     path = Path(path)
+    root = Path(documents_root) if documents_root is not None else None
     ext = path.suffix.lower()
     if ext not in ENTRY_EXTENSIONS:
         raise InputError(path, f"unsupported file type '{ext or '(none)'}' (use {', '.join(ENTRY_EXTENSIONS)})")
@@ -133,7 +142,7 @@ def read_entries(path: str | Path) -> list[Entry]:
                 source_urls=_as_list(row.get("source_urls"), path, line, "source_urls"),
                 documents=docs,
                 extra=extra,
-                document_texts=_read_documents(docs, path, line, kind),
+                document_texts=_read_documents(docs, path, line, kind, root),
             )
         )
     if not entries:

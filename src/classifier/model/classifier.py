@@ -91,13 +91,19 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
         tuple of ``(start, stop)`` column ranges; each label then uses the candidate with the best
         F1 on the inner city-grouped CV — a per-label choice of model, as concept classifiers
         do.  Unused columns get zero weight, so the fitted model stays one linear map.
+    label_blocks: ``None`` or the first columns of blocks that hold one column per label, in
+        codebook label order (the cue indicators and definition similarities).  Each label may
+        then also choose, as one more candidate, only its own columns of those blocks: its
+        keyword rule and its definition similarity, calibrated and thresholded like any other
+        candidate.  Labels whose cues beat every learned candidate on the inner CV keep the rule.
     """
 
     def __init__(self, codebook: Codebook | None = None, *, C: float = 4.0, class_weight: str | None = "balanced",
                  min_positives: int = 3, max_iter: int = 5000, cv_folds: int = 5,
                  threshold_grid: tuple[float, float, float] = (0.05, 0.95, 0.01), calibration: str = "sigmoid",
                  evidence_sentences: int = 2, random_state: int = 13,
-                 feature_sets: tuple[tuple[tuple[int, int], ...], ...] | None = None):
+                 feature_sets: tuple[tuple[tuple[int, int], ...], ...] | None = None,
+                 label_blocks: tuple[int, ...] | None = None):
         self.codebook = codebook
         self.C = C
         self.class_weight = class_weight
@@ -109,6 +115,7 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
         self.evidence_sentences = evidence_sentences
         self.random_state = random_state
         self.feature_sets = feature_sets
+        self.label_blocks = label_blocks
 
     @property
     def labels(self) -> list[tuple[str, str]]:
@@ -130,18 +137,32 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
         fits = [self._fit_one(X, Y[:, j]) for j in range(Y.shape[1])]
         return np.vstack([f[0] for f in fits]), np.array([f[1] for f in fits]), np.array([f[2] for f in fits])
 
-    def _columns(self, n_features: int) -> list[np.ndarray]:
-        if not self.feature_sets:
-            return [np.arange(n_features)]
-        return [np.concatenate([np.arange(a, b) for a, b in cand]) for cand in self.feature_sets]
+    def _columns(self, n_features: int, n_labels: int) -> list[list[np.ndarray]]:
+        """Candidate column sets, each given per label (global candidates repeat one set)."""
+        sets = [np.arange(n_features)] if not self.feature_sets else \
+            [np.concatenate([np.arange(a, b) for a, b in cand]) for cand in self.feature_sets]
+        candidates = [[cols] * n_labels for cols in sets]
+        if self.label_blocks:
+            own = [np.array([start + j for start in self.label_blocks]) for j in range(n_labels)]
+            candidates.append(own)
+            if self.feature_sets:  # the first candidate set (the embedding) with the label's own columns
+                candidates.append([np.concatenate([sets[0], o]) for o in own])
+        return candidates
 
-    def _inner_scores(self, X, Y, splits, cols: np.ndarray) -> np.ndarray:
-        """Out-of-fold linear scores of every label using only columns ``cols``."""
+    def _inner_scores(self, X, Y, splits, cols: list[np.ndarray]) -> np.ndarray:
+        """Out-of-fold linear scores of every label ``j`` using only its columns ``cols[j]``."""
         Z = np.zeros(Y.shape, dtype=np.float64)
-        Xc = X[:, cols]
+        shared = all(c is cols[0] for c in cols)
         for train_idx, test_idx in splits:
-            coef, intercept, _ = self._fit_all(Xc[train_idx], Y[train_idx])
-            Z[test_idx] = np.asarray(Xc[test_idx] @ coef.T) + intercept
+            if shared:
+                Xc = X[:, cols[0]]
+                coef, intercept, _ = self._fit_all(Xc[train_idx], Y[train_idx])
+                Z[test_idx] = np.asarray(Xc[test_idx] @ coef.T) + intercept
+                continue
+            for j, c in enumerate(cols):
+                Xc = X[:, c]
+                coef_j, intercept_j, _ = self._fit_one(Xc[train_idx], Y[train_idx, j])
+                Z[test_idx, j] = np.asarray(Xc[test_idx] @ coef_j) + intercept_j
         return Z
 
     def fit(self, X, Y, groups: Sequence[str] | None = None) -> "AtlasClassifier":
@@ -161,7 +182,7 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"Y must have shape ({X.shape[0]}, {len(self.labels)}), got {Y.shape}")
         grid = np.round(np.arange(self.threshold_grid[0], self.threshold_grid[1] + 1e-9, self.threshold_grid[2]), 6)
         splits = folds(Y, groups, self.cv_folds, self.random_state)
-        candidates = self._columns(X.shape[1])
+        candidates = self._columns(X.shape[1], Y.shape[1])
         Zs = [self._inner_scores(X, Y, splits, cols) for cols in candidates]
         if len(candidates) == 1:
             choice = np.zeros(Y.shape[1], dtype=int)
@@ -172,7 +193,7 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
         coef = np.zeros((Y.shape[1], X.shape[1]))
         intercept, trained = np.zeros(Y.shape[1]), np.zeros(Y.shape[1], dtype=bool)
         for j in range(Y.shape[1]):
-            cols = candidates[choice[j]]
+            cols = candidates[choice[j]][j]
             c, intercept[j], trained[j] = self._fit_one(X[:, cols], Y[:, j])
             coef[j, cols] = c
         self.coef_, self.intercept_, self.trained_, self.feature_set_ = coef, intercept, trained, choice
@@ -231,6 +252,8 @@ class AtlasClassifier(ClassifierMixin, BaseEstimator):
         params["threshold_grid"] = tuple(params["threshold_grid"])
         if params.get("feature_sets") is not None:
             params["feature_sets"] = tuple(tuple(tuple(r) for r in cand) for cand in params["feature_sets"])
+        if params.get("label_blocks") is not None:
+            params["label_blocks"] = tuple(params["label_blocks"])
         model = cls(codebook=codebook, **params)
         stored = [(x["group"], x["label"]) for x in d["labels"]]
         if stored != model.labels:

@@ -62,12 +62,20 @@ class Features:
                         pick(self.cue_matches))
 
     def candidate_sets(self) -> tuple[tuple[tuple[int, int], ...], ...] | None:
-        """Column sets each label may choose from: vectors alone, the extra blocks alone, or all."""
+        """Column sets every label may choose from: the vectors alone, or all columns.
+
+        With :meth:`label_blocks` each label also gets its own cue and definition columns alone
+        (the keyword rule, calibrated) and the vectors plus its own columns.
+        """
         if len(self.layout) < 2:
             return None
         emb = next((a, b) for name, a, b in self.layout if name == "embedding")
-        extra = tuple((a, b) for name, a, b in self.layout if name != "embedding")
-        return ((emb,), extra, ((0, self.X.shape[1]),))
+        return ((emb,), ((0, self.X.shape[1]),))
+
+    def label_blocks(self) -> tuple[int, ...] | None:
+        """First columns of the blocks holding one column per label (cues, definitions)."""
+        starts = tuple(a for name, a, _ in self.layout if name != "embedding")
+        return starts or None
 
 
 def definition_texts(codebook: Codebook) -> list[str]:

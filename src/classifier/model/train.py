@@ -71,7 +71,8 @@ def fit(corpus: Corpus, features: Features, config: TrainingConfig) -> tuple[Atl
     Y = corpus.Y()
     cities = [e.city for e in corpus.coded_entries]
     model = AtlasClassifier(codebook=corpus.codebook, **config.classifier_params(),
-                            feature_sets=features.candidate_sets()).fit(features.X, Y, groups=cities)
+                            feature_sets=features.candidate_sets(),
+                            label_blocks=features.label_blocks()).fit(features.X, Y, groups=cities)
     cv = multilabel_scores(Y, model.predict(None, proba=model.oof_proba_), model.labels, corpus.codebook.group_keys)
     metadata = {
         "atlas_coder_version": __version__,

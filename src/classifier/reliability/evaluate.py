@@ -70,7 +70,8 @@ def evaluate(corpus: Corpus, features: Features, config: TrainingConfig, *, seed
     ids = corpus.coded_ids
     feats = features if features.ids == ids else features.take(ids)
     Y = corpus.Y()
-    estimator = AtlasClassifier(codebook=cb, **config.classifier_params(), feature_sets=feats.candidate_sets())
+    estimator = AtlasClassifier(codebook=cb, **config.classifier_params(), feature_sets=feats.candidate_sets(),
+                                 label_blocks=feats.label_blocks())
     seed_list = [config.seed + s for s in range(seeds)]
     cities = [e.city for e in corpus.coded_entries]
     runs = repeated_out_of_fold(estimator, feats.X, Y, cities, seed_list, folds, progress)

@@ -10,8 +10,10 @@ cases (never trained on).  Rungs:
 ``tfidf-lr``    TF-IDF of words and word pairs (fitted on the training folds) + the classifier;
 ``embed-lr``    pooled MiniLM sentence vectors (mean and max) + the classifier;
 ``stacked``     pooled vectors, cue indicators and definition similarities + the classifier;
-``per-label``   the same columns, but each label picks embeddings, cues + similarities, or all,
-                by F1 on its inner city-grouped CV (a per-label choice of model).
+``per-label``   the same columns, but each label picks, by F1 on its inner city-grouped CV,
+                embeddings alone, all columns, its own cue and definition columns alone (its
+                keyword rule, calibrated) or embeddings plus its own columns (a per-label choice
+                of model, as concept classifiers do).  This is the shipped model.
 
 "The classifier" is :class:`~classifier.model.classifier.AtlasClassifier` (per-label logistic
 regression, Platt-calibrated, thresholds by F1 on an inner city-grouped CV).  Every rung ends
@@ -134,12 +136,14 @@ def rung_stacked(cb: Codebook, params: dict[str, Any], D: np.ndarray) -> Rung:
 
 
 def rung_per_label(cb: Codebook, params: dict[str, Any], D: np.ndarray) -> Rung:
-    """Stacked columns, but each label chooses (on its inner CV) embeddings alone, cues and
-    definition similarities alone, or all of them."""
+    """Stacked columns, but each label chooses (on its inner CV) among embeddings alone, all
+    columns, its own cue and definition columns, and embeddings plus its own columns: the same
+    candidates as the shipped model (:meth:`Features.candidate_sets`, :meth:`Features.label_blocks`)."""
     def run(train, Y, cities, test, seed):
         d, L = train.pooled.shape[1], Y.shape[1]
-        sets = (((0, d),), ((d, d + 2 * L),), ((0, d + 2 * L),))
-        m = AtlasClassifier(codebook=cb, **{**params, "random_state": seed, "feature_sets": sets})
+        sets = (((0, d),), ((0, d + 2 * L),))
+        m = AtlasClassifier(codebook=cb, **{**params, "random_state": seed, "feature_sets": sets,
+                                            "label_blocks": (d, d + L)})
         m.fit(_stacked_columns(train, D), Y, groups=list(cities))
         P = m.predict_proba(_stacked_columns(test, D))
         return P, m.predict(None, proba=P)

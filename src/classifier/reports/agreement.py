@@ -25,3 +25,21 @@ def write_agreement(report: Mapping[str, Any], out_dir: str | Path) -> str:
     atomic_write_text(out_dir / "agreement.md", md)
     write_csv(out_dir / "disagreements.csv", rows, ["group", "label", "id"])
     return md
+
+
+def write_human_agreement(report: Mapping[str, Any], out_dir: str | Path) -> str:
+    """Write ``agree-humans.md`` and ``.json`` (human-human, then each human against gold)."""
+    out_dir = Path(out_dir)
+
+    def section(rep: Mapping[str, Any], title: str) -> str:
+        body = agreement_markdown(rep, title=title)
+        return "\n".join("#" + line if line.startswith("#") else line for line in body.splitlines()) + "\n"
+
+    md = (f"# Human coders: agreement on the kit's sample\n\n"
+          f"Human coders: {', '.join(report['humans'])}; {report['n_entries']} entries coded. Unlike every other "
+          "agreement figure in this project, these coders are people, not sessions of one AI model.\n\n"
+          + section(report["human_human"], "Human against human")
+          + "".join(section(rep, f"Human against gold: {name}") for name, rep in report["human_gold"].items()))
+    atomic_write_text(out_dir / "agree-humans.json", json_dumps(report))
+    atomic_write_text(out_dir / "agree-humans.md", md)
+    return md

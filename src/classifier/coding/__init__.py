@@ -1,0 +1,1 @@
+"""Coder workflow: coding sheets in the tools coders use, and the human-coding kit."""
