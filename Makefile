@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test train evaluate bench benchmark coding-kit agree-humans clean
+.PHONY: setup run test train evaluate bench benchmark coding-kit agree-humans readmes clean
 
 setup: $(STAMP)
 
@@ -46,6 +46,10 @@ coding-kit: $(STAMP)
 
 agree-humans: $(STAMP)
 	$(BIN)/atlas-coder agree-humans
+
+# regenerate the generated blocks of README.md and data/README.md (tests fail when they are stale)
+readmes: $(STAMP)
+	$(BIN)/python evaluation/update_readmes.py
 
 clean:
 	rm -rf $(VENV) .cache reports mlruns

@@ -106,6 +106,7 @@ def test_manifest_check_catches_a_changed_document(tmp_path):
     manifest.write_text(json.dumps({**row, "licence": ""}) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match="licence"):
         read_manifest(manifest)
+    doc.write_text('"a quotation"\n', encoding="utf-8")
     manifest.write_text(json.dumps(row) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match="does not list"):
         check_manifest(manifest, {"e-1": ["e-1/other.txt"]})

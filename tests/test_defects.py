@@ -106,6 +106,7 @@ def small_data(tmp_path_factory) -> Path:
     (data / "corpus" / "initiatives.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (data / "annotations" / "gold.jsonl").write_text("\n".join(gold[i] for i in ids) + "\n", encoding="utf-8")
     shutil.copyfile(ANNOTATIONS / "codebook.yaml", data / "annotations" / "codebook.yaml")
+    shutil.copytree(CODE_ROOT / "data" / "documents", data / "documents")  # the entries link stored documents
     return data
 
 

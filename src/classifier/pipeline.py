@@ -14,7 +14,7 @@ from typing import Any
 
 from classifier.paths import CACHE_DIR, DEFAULT_MODEL, EXTERNAL_DIR, REPORTS_DIR
 
-OUTPUTS = ("predictions.jsonl", "summary.md", "summary.json")
+OUTPUTS = ("predictions.jsonl", "summary.md", "summary.json")  # plus evaluation/ and compare/{hand,model,hybrid}/
 
 
 @dataclass
@@ -79,19 +79,68 @@ def run_main_job(data_dir: str | Path | None = None, out_dir: str | Path | None 
         ev_report = ev.report
         timed("evaluate", t)
 
+    comparisons: dict[str, Any] = {}
+    if evaluation:
+        t = time.perf_counter()
+        comparisons = compare_membership(corpus, preds, ev, out_dir / "compare", data_dir=data_dir, track=track)
+        timed("compare", t)
+
     gold_counts = corpus.gold_coding().label_counts(cb)
     predicted_counts = Coding("model", {p.id: p.codes for p in preds}).label_counts(cb)
     cv = bundle.metadata["cv_metrics"]
     summary = render("summary.md.j2", cb=cb, model_path=res.path, reused=res.reused, train_seconds=res.seconds,
                      fingerprint=bundle.metadata["fingerprint"], n_entries=len(corpus.entries), n_gold=len(corpus.gold),
                      predictions_path=out_dir / "predictions.jsonl", cv=cv, gold_counts=gold_counts,
-                     predicted_counts=predicted_counts, ev=ev_report, evaluation_dir=eval_dir, timings=timings)
+                     predicted_counts=predicted_counts, ev=ev_report, evaluation_dir=eval_dir, timings=timings,
+                     comparisons=comparisons)
     atomic_write_text(out_dir / "summary.md", summary)
     atomic_write_text(out_dir / "summary.json", json_dumps(
         {"model": bundle.metadata["fingerprint"], "codebook_sha256": cb.sha256, "reused_model": res.reused,
          "n_entries": len(corpus.entries), "gold_counts": gold_counts, "predicted_counts": predicted_counts, "cv": cv,
          "timings": timings}))
     return MainJobResult(summary, out_dir, timings, res.warnings)
+
+
+def compare_membership(corpus, preds, ev, out_dir: Path, *, data_dir=None, track: bool = True,
+                       n_boot: int = 2000, n_perm: int = 2000) -> dict[str, Any]:
+    """The membership comparison with hand, model and hybrid labels, reusing the main job's
+    predictions and its evaluation's city-grouped out-of-fold codes (no retraining)."""
+    from classifier.analysis.compare import ComparisonData  # noqa: F401  (documents the flow)
+    from classifier.analysis.inputs import ModelLabels, comparison_data
+    from classifier.analysis.membership import membership_report
+    from classifier.io.cities import read_cities
+    from classifier.paths import DATA_DIR
+    from classifier.reliability.agreement import agreement
+    from classifier.reports.compare import write_comparison
+
+    cb = corpus.codebook
+    cities = read_cities(Path(data_dir or DATA_DIR) / "corpus" / "cities.csv")
+    oof = dict(ev.model_oof.codes)
+    rep = agreement([ev.model_oof, corpus.gold_coding()], cb, n_resamples=1, seed=0)
+    model = ModelLabels({p.id: p.codes for p in preds}, oof,
+                        "hand-coded entries take the evaluation's city-grouped out-of-fold model labels (first seed)",
+                        {s["label"]: s["verdict"] for s in rep["labels"]})
+    summary = {}
+    for variant in ("hand", "model", "hybrid"):
+        data, notes = comparison_data(corpus.entries, cities, cb, corpus.gold, variant, model)
+        report = membership_report(data, n_boot=n_boot, n_perm=n_perm, seed=0,
+                                   agreement=model.agreement if variant != "hand" else None)
+        from classifier.analysis.run import VARIANT_TEXT
+
+        meta = {"title": f"CCDR members vs non-members ({variant} labels)",
+                "description": (f"{len(data.ids)} initiatives from {len(set(data.cities))} cities of the bundled corpus; "
+                                f"codebook {cb.name} {cb.version}. Cities of unknown membership are shown in their own "
+                                "column and are not part of the difference."),
+                "variant": variant, "variant_text": VARIANT_TEXT[variant], "notes": notes,
+                "caption": f"CCDR members vs non-members, {variant} labels (bundled corpus).", "inputs": {}}
+        write_comparison(report, meta, out_dir / variant)
+        summary[variant] = {r["key"]: r.get("diff") for r in report["rows"] if r["kind"] == "label"}
+        if track:
+            from classifier.tracking import log_report_run
+
+            log_report_run("compare", {"labels": variant, "resamples": n_boot, "permutations": n_perm, "seed": 0},
+                           {f"diff.{k}": v for k, v in summary[variant].items() if v is not None}, out_dir / variant)
+    return summary
 
 
 def log_evaluation(report: dict[str, Any], folder: Path, seeds: int, n_resamples: int) -> str:

@@ -93,6 +93,24 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-tracking", action="store_true")
     a.set_defaults(func=c.cmd_agree)
 
+    cmp_ = sub.add_parser("compare", help="CCDR members vs non-members: shares, differences, intervals, tests")
+    cmp_.add_argument("--entries", type=Path, default=None, help="entries (.jsonl, .csv, .xlsx; default: bundled corpus)")
+    cmp_.add_argument("--cities", type=Path, default=None, help="cities file with ccdr_member (default: bundled)")
+    cmp_.add_argument("--labels", choices=["hand", "model", "hybrid"], default="hand",
+                      help="hand codes only, model labels for every entry, or hand where coded and model elsewhere")
+    cmp_.add_argument("--gold", type=Path, default=None, help="hand codes (JSONL; default: bundled gold)")
+    cmp_.add_argument("--model", default=str(DEFAULT_MODEL), help="model for the model/hybrid labels")
+    cmp_.add_argument("--predictions", type=Path, default=None, help="use this label file (from `predict`) as model labels")
+    cmp_.add_argument("--assume", action="append", default=[], metavar="CITY=yes|no",
+                      help="scenario: count CITY as member (yes) or non-member (no); repeatable")
+    cmp_.add_argument("--out", type=Path, default=REPORTS_DIR / "compare", help="output folder")
+    cmp_.add_argument("--resamples", type=positive_int, default=2000, help="bootstrap resamples (default 2000)")
+    cmp_.add_argument("--permutations", type=positive_int, default=2000, help="permutations (default 2000)")
+    cmp_.add_argument("--seed", type=int, default=0)
+    cmp_.add_argument("--no-tracking", action="store_true")
+    cmp_.add_argument("--readme", action="store_true", help="print only the compact table kept in README.md")
+    cmp_.set_defaults(func=c.cmd_compare)
+
     k = sub.add_parser("kit", help="human-coding kit: a stratified sample as coding sheet, Label Studio project, guide")
     k.add_argument("--data", type=Path, default=None)
     k.add_argument("--out", type=Path, default=HUMAN_KIT_DIR, help=f"kit folder (default: {HUMAN_KIT_DIR})")

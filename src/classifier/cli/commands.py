@@ -54,6 +54,33 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from classifier.analysis.run import run_comparison
+    from classifier.reports.compare import terminal_table
+
+    res = run_comparison(args.labels, entries=args.entries, cities=args.cities, gold=args.gold, out=args.out,
+                         model=args.model, predictions=args.predictions, assume=args.assume, n_boot=args.resamples,
+                         n_perm=args.permutations, seed=args.seed)
+    if not args.no_tracking:
+        from classifier.tracking import log_report_run
+
+        metrics = {f"diff.{r['key']}": r["diff"] for r in res.report["rows"] if r.get("diff") is not None}
+        log_report_run("compare", {"labels": args.labels, "resamples": args.resamples,
+                                   "permutations": args.permutations, "seed": args.seed,
+                                   "assume": ";".join(args.assume) or "none"}, metrics, res.out_dir)
+    if args.readme:
+        from classifier.reports.compare import readme_table
+
+        print(readme_table(res.report), end="")
+        return 0
+    print(res.meta["title"])
+    for n in res.meta["notes"]:
+        print(f"note: {n}")
+    print(terminal_table(res.report))
+    print(f"\nfull report: {res.out_dir / 'compare.html'} (also .md, .csv, .tex, .json)")
+    return 0
+
+
 def cmd_kit(args: argparse.Namespace) -> int:
     from classifier.coding.kit import build_kit
     from classifier.io.corpus import load_corpus

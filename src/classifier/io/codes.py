@@ -49,6 +49,7 @@ class LabelRecord:
     coder: str | None = None
     coded_at: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    line: int | None = field(default=None, repr=False, compare=False)  # where it was read (for error messages)
 
     def to_record(self, codebook: Codebook) -> dict[str, Any]:
         rec: dict[str, Any] = {"id": self.id}
@@ -112,7 +113,7 @@ def read_labels(path: str | Path, codebook: Codebook, *, allow_empty: bool = Fal
             fieldname, problem = problems[0]
             raise InputError(path, problem, line=line, field=fieldname)
         extra = {k: v for k, v in row.items() if k not in {"id", "coder", "coded_at", *codebook.group_keys}}
-        out[uid] = LabelRecord(uid, codes, coder=row.get("coder"), coded_at=row.get("coded_at"), extra=extra)
+        out[uid] = LabelRecord(uid, codes, coder=row.get("coder"), coded_at=row.get("coded_at"), extra=extra, line=line)
     if not out and not allow_empty:
         raise InputError(path, "contains no label records")
     return out

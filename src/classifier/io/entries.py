@@ -34,6 +34,7 @@ class Entry:
     documents: list[str] = field(default_factory=list)  # as written in the entries file
     extra: dict[str, Any] = field(default_factory=dict)  # every other field, carried through
     document_texts: dict[str, str] = field(default_factory=dict, repr=False)  # document → its text
+    line: int | None = field(default=None, repr=False, compare=False)  # where it was read (for error messages)
 
     def to_record(self) -> dict[str, Any]:
         rec = {"id": self.id, "city": self.city, "country": self.country, "title": self.title,
@@ -98,15 +99,23 @@ def _read_documents(docs: list[str], path: Path, line: int, kind: str, root: Pat
     return texts
 
 
+def _corpus_layout_root(path: Path) -> Path | None:
+    folder = path.parent
+    if folder.name == "corpus" and (folder.parent / "documents").is_dir():
+        return folder.parent
+    return None
+
+
 def read_entries(path: str | Path, documents_root: str | Path | None = None) -> list[Entry]:
     """Read initiatives from JSONL, CSV or XLSX, validating every row and its linked documents.
 
     Linked documents are given relative to the entries file and must stay inside
-    ``documents_root`` (default: the entries file's folder); the bundled corpus passes ``data/``
-    so that ``corpus/initiatives.jsonl`` can link ``../documents/…``.
+    ``documents_root``.  By default that is the entries file's folder, or, for a file in the
+    ``corpus/`` folder of a data folder that also has ``documents/`` (the bundled corpus's layout:
+    ``data/corpus/initiatives.jsonl`` links ``../documents/…``), that data folder.
     """
     path = Path(path)
-    root = Path(documents_root) if documents_root is not None else None
+    root = Path(documents_root) if documents_root is not None else _corpus_layout_root(path)
     ext = path.suffix.lower()
     if ext not in ENTRY_EXTENSIONS:
         raise InputError(path, f"unsupported file type '{ext or '(none)'}' (use {', '.join(ENTRY_EXTENSIONS)})")
@@ -143,6 +152,7 @@ def read_entries(path: str | Path, documents_root: str | Path | None = None) -> 
                 documents=docs,
                 extra=extra,
                 document_texts=_read_documents(docs, path, line, kind, root),
+                line=line,
             )
         )
     if not entries:

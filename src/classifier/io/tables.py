@@ -57,10 +57,12 @@ def csv_rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict]]:
     for col in required:
         if col not in header:
             raise InputError(path, f"missing column (header has: {', '.join(header) or 'nothing'})", line=1, field=col)
+    start = reader.line_num + 1  # a record may span lines (a quoted cell with line breaks): report its first line
     for row in reader:
         if None in row:  # more cells than header columns
-            raise InputError(path, "row has more cells than the header", line=reader.line_num)
-        yield reader.line_num, dict(row)
+            raise InputError(path, "row has more cells than the header", line=start)
+        yield start, dict(row)
+        start = reader.line_num + 1
 
 
 def xlsx_rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict]]:

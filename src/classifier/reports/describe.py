@@ -12,6 +12,7 @@ from pathlib import Path
 from classifier.paths import DATA_DIR
 
 BEGIN, END = "<!-- BEGIN atlas-coder describe -->", "<!-- END atlas-coder describe -->"
+CORPUS_BEGIN, CORPUS_END = "<!-- BEGIN atlas-coder corpus -->", "<!-- END atlas-coder corpus -->"
 
 
 def _membership(value: bool | None) -> str:
@@ -51,3 +52,8 @@ def describe_corpus(data_dir: str | Path | None = None) -> str:
                   kinds=("member", "non-member", "unknown"), by_kind=Counter(status.values()),
                   city_kind=Counter(_membership(c.ccdr_member) for c in cities.values()), city_rows=city_rows,
                   label_rows=label_rows, rep=rep, sources=sources)
+
+
+def corpus_summary(data_dir: str | Path | None = None) -> str:
+    """The head of :func:`describe_corpus` (size, sources, documents, membership), for README.md."""
+    return describe_corpus(data_dir).split("| city |", 1)[0].strip() + "\n"

@@ -90,3 +90,33 @@ def reliability_plot(report: dict[str, Any]) -> str:
     uri = _png(fig)
     plt.close(fig)
     return uri
+
+
+def membership_plot(report: dict[str, Any]) -> str:
+    """Members vs non-members per label: share of initiatives with 95% cluster-bootstrap bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in report["rows"] if r["kind"] == "label" and r.get("member") and r.get("non-member")]
+    labels = [r["label"] for r in rows]
+    fig, ax = plt.subplots(figsize=(8, 0.36 * len(labels) + 1.4))
+    y = np.arange(len(labels))
+    for off, g, colour in ((-0.18, "member", "#1f77b4"), (0.18, "non-member", "#ff7f0e")):
+        share = np.array([100 * r[g]["share"] for r in rows])
+        lo = np.array([100 * (r[g]["ci"][0] if r[g]["ci"][0] is not None else r[g]["share"]) for r in rows])
+        hi = np.array([100 * (r[g]["ci"][1] if r[g]["ci"][1] is not None else r[g]["share"]) for r in rows])
+        ax.barh(y + off, share, height=0.34, color=colour, label=f"CCDR {g}s")
+        ax.errorbar(share, y + off, xerr=np.vstack([np.maximum(share - lo, 0), np.maximum(hi - share, 0)]),
+                    fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
+    ax.set_yticks(y, [f"{lab} ⚠" if r.get("flag") else lab for lab, r in zip(labels, rows)])
+    ax.invert_yaxis()
+    ax.set_xlabel("% of initiatives (95% interval: cities resampled within each group)")
+    ax.set_xlim(0, 100)
+    ax.legend(loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    uri = _png(fig)
+    plt.close(fig)
+    return uri

@@ -1,0 +1,1 @@
+"""Analyses of coded initiatives: the CCDR member vs non-member comparison."""
