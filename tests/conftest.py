@@ -98,7 +98,8 @@ def entries_file(tmp_path, corpus_entries) -> Path:
     import json
 
     path = tmp_path / "entries.jsonl"
-    path.write_text("".join(json.dumps(e.to_record(), ensure_ascii=False) + "\n" for e in corpus_entries[:12]), encoding="utf-8")
+    records = [{k: v for k, v in e.to_record().items() if k != "documents"} for e in corpus_entries[:12]]  # no stored documents here
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return path
 
 

@@ -24,8 +24,11 @@ CHAMPION_URI = "models:/atlas-coder@champion"
 
 @pytest.fixture(scope="module")
 def sample(corpus_entries):
-    """Six real corpus entries from different cities (only the pyfunc's input fields are used)."""
-    return corpus_entries[::30][:6]
+    """Six real corpus entries from different cities, without their stored documents (the
+    pyfunc's input is the entry's fields only)."""
+    import dataclasses
+
+    return [dataclasses.replace(e, documents=[], document_texts={}) for e in corpus_entries[::30][:6]]
 
 
 @pytest.fixture(scope="module")

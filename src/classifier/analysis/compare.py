@@ -191,13 +191,13 @@ def gee_logit(y: np.ndarray, member: np.ndarray, cities: Sequence[str]) -> dict[
         try:
             res = sm.GEE(y.astype(float), X, groups=codes, family=sm.families.Binomial(),
                          cov_struct=sm.cov_struct.Independence()).fit()
+            b, se, p = float(res.params[1]), float(res.bse[1]), float(res.pvalues[1])
         except Exception:  # perfect separation and the like: no estimate rather than a wrong one
             return None
-    b, se = float(res.params[1]), float(res.bse[1])
     if not np.isfinite(b) or not np.isfinite(se) or se > 50:
         return None
     return {"odds_ratio": float(np.exp(b)), "ci": [float(np.exp(b - 1.96 * se)), float(np.exp(b + 1.96 * se))],
-            "p": float(res.pvalues[1])}
+            "p": p}
 
 
 def fisher(a: int, n_a: int, b: int, n_b: int) -> float:
