@@ -26,7 +26,8 @@ class ComparisonResult:
     out_dir: Path
 
 
-def run_comparison(variant: str = "hand", *, entries: str | Path | None = None, cities: str | Path | None = None,
+def run_comparison(variant: str = "hand", *, entries: str | Path | None = None, columns: str | None = None,
+                   cities: str | Path | None = None,
                    gold: str | Path | None = None, out: str | Path, model: str | Path = DEFAULT_MODEL,
                    predictions: str | Path | None = None, assume: Sequence[str] = (), n_boot: int = 2000,
                    n_perm: int = 2000, seed: int = 0, config: str | Path | None = None,
@@ -49,7 +50,10 @@ def run_comparison(variant: str = "hand", *, entries: str | Path | None = None, 
     out_dir = check_output_dir(out, writes=FILES, inputs=inputs)
     cb = load_codebook()
     inside_data = entries_path.resolve().is_relative_to(DATA_DIR.resolve())
-    entry_list = read_entries(entries_path, documents_root=DATA_DIR if inside_data else None)
+    from classifier.io.entries import parse_columns
+
+    entry_list = read_entries(entries_path, documents_root=DATA_DIR if inside_data else None,
+                              columns=parse_columns(columns))
     city_map = read_cities(cities_path)
     check_cities(entry_list, city_map, entries_path)
     gold_recs = read_labels(gold_path, cb)

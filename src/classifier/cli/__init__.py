@@ -43,7 +43,7 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from classifier.cli import commands as c
-    from classifier.paths import DEFAULT_CODEBOOK, DEFAULT_MODEL, HUMAN_KIT_DIR, REPORTS_DIR
+    from classifier.paths import DEFAULT_CODEBOOK, DEFAULT_MODEL, DEFAULT_STORE, HUMAN_KIT_DIR, REPORTS_DIR
 
     p = Parser(prog="atlas-coder", description="Pre-label and validate codings of city AI initiatives.")
     p.add_argument("--version", action="version", version=f"atlas-coder {__version__}")
@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     data_args(t)
     t.add_argument("--out", type=Path, default=DEFAULT_MODEL, help=f"model bundle folder (default: {DEFAULT_MODEL})")
     t.add_argument("--no-tracking", action="store_true", help="do not log the run to MLflow")
+    t.add_argument("--store", type=Path, default=None,
+                   help="also train on this annotation store's latest decisions (they replace gold for the same entry)")
+    t.add_argument("--store-coder", default=None, help="use only this coder's decisions from the store")
     t.set_defaults(func=c.cmd_train)
 
     pr = sub.add_parser("predict", help="suggest codes, scores and evidence for entries")
@@ -66,7 +69,36 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", type=Path, required=True, help="output file (.jsonl, .csv or .xlsx)")
     pr.add_argument("--model", default=str(DEFAULT_MODEL), help="bundle folder or models:/atlas-coder@champion")
     pr.add_argument("--format", choices=["jsonl", "csv", "xlsx"], default=None, help="output format (default: from --out)")
+    pr.add_argument("--columns", default=None, metavar="FIELD=COLUMN,...",
+                    help="column names of your export, e.g. title=Name,description=Summary")
     pr.set_defaults(func=c.cmd_predict)
+
+    pl = sub.add_parser("prelabel", help="suggestions for coders in an annotation tool's import format, queue-ordered")
+    pl.add_argument("input", type=Path, help="entries file (.jsonl, .csv or .xlsx)")
+    pl.add_argument("--format", required=True, choices=["labelstudio", "doccano", "prodigy", "argilla", "csv"])
+    pl.add_argument("--out", type=Path, required=True, help="output file (.json for labelstudio/argilla, .jsonl, .csv)")
+    pl.add_argument("--model", default=str(DEFAULT_MODEL))
+    pl.add_argument("--columns", default=None, metavar="FIELD=COLUMN,...")
+    pl.set_defaults(func=c.cmd_prelabel)
+
+    im = sub.add_parser("import", help="read coders' decisions from a tool's export into the annotation store")
+    im.add_argument("file", type=Path, help="export of Label Studio (.json), doccano/Prodigy (.jsonl), Argilla (.json) or a sheet (.csv/.xlsx)")
+    im.add_argument("--coder", required=True, help="the coder's name, recorded with every decision")
+    im.add_argument("--format", choices=["labelstudio", "doccano", "prodigy", "argilla", "csv"], default=None,
+                    help="default: detected from the file")
+    im.add_argument("--entries", type=Path, default=None, help="entries file: store the decided entries' text (to train on them)")
+    im.add_argument("--columns", default=None, metavar="FIELD=COLUMN,...")
+    im.add_argument("--store", type=Path, default=DEFAULT_STORE, help=f"annotation store (default: {DEFAULT_STORE})")
+    im.set_defaults(func=c.cmd_import)
+
+    rv = sub.add_parser("review", help="local review page (127.0.0.1): accept or correct suggestions into the store")
+    rv.add_argument("input", type=Path, nargs="?", default=None, help="entries file (default: the bundled corpus)")
+    rv.add_argument("--coder", required=True, help="your name, recorded with every decision")
+    rv.add_argument("--port", type=int, default=8765)
+    rv.add_argument("--model", default=str(DEFAULT_MODEL))
+    rv.add_argument("--columns", default=None, metavar="FIELD=COLUMN,...")
+    rv.add_argument("--store", type=Path, default=DEFAULT_STORE, help=f"annotation store (default: {DEFAULT_STORE})")
+    rv.set_defaults(func=c.cmd_review)
 
     i = sub.add_parser("info", help="show model, codebook and data versions")
     i.add_argument("--model", default=str(DEFAULT_MODEL))
@@ -95,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmp_ = sub.add_parser("compare", help="CCDR members vs non-members: shares, differences, intervals, tests")
     cmp_.add_argument("--entries", type=Path, default=None, help="entries (.jsonl, .csv, .xlsx; default: bundled corpus)")
+    cmp_.add_argument("--columns", default=None, metavar="FIELD=COLUMN,...", help="column names of the entries file")
     cmp_.add_argument("--cities", type=Path, default=None, help="cities file with ccdr_member (default: bundled)")
     cmp_.add_argument("--labels", choices=["hand", "model", "hybrid"], default="hand",
                       help="hand codes only, model labels for every entry, or hand where coded and model elsewhere")

@@ -9,7 +9,19 @@ from pathlib import Path
 def cmd_train(args: argparse.Namespace) -> int:
     from classifier.model.train import train
 
-    res = train(args.data, args.out, args.seed, args.config, track=not args.no_tracking)
+    corpus = None
+    if args.store is not None:
+        import warnings
+
+        from classifier.errors import DataWarning, InputError
+        from classifier.io.corpus import load_corpus, with_store_decisions
+
+        if not args.store.exists():
+            raise InputError(args.store, "no annotation store here (create one with `atlas-coder import` or `review`)")
+        corpus, notes = with_store_decisions(load_corpus(args.data), args.store, args.store_coder)
+        for n in notes:
+            warnings.warn(n, DataWarning, stacklevel=2)
+    res = train(args.data, args.out, args.seed, args.config, corpus=corpus, track=not args.no_tracking)
     m = res.bundle.metadata
     print(f"trained on {m['training_data']['n_units']} entries in {res.seconds:.1f} s -> {res.path}")
     for g in res.bundle.codebook.group_keys:
@@ -30,13 +42,80 @@ def cmd_predict(args: argparse.Namespace) -> int:
     fmt = output_format(args.out, args.format)
     model_files = [] if str(args.model).startswith(("models:/", "runs:/")) else list(Path(args.model).glob("*"))
     check_output_file(args.out, inputs=[args.input, *model_files])
-    entries = read_entries(args.input)
+    from classifier.io.entries import parse_columns
+
+    entries = read_entries(args.input, columns=parse_columns(args.columns))
     documents = [Path(args.input).parent / d for e in entries for d in e.documents]
     check_output_file(args.out, inputs=documents)  # read now, before the model loads
     bundle = load_bundle(args.model)
     preds = predict_entries(entries, bundle)
     write_predictions(args.out, preds, bundle.codebook, fmt)
     print(f"wrote predictions for {len(preds)} entries to {args.out}")
+    return 0
+
+
+def cmd_prelabel(args: argparse.Namespace) -> int:
+    from classifier.coding.exchange import write_prelabels
+    from classifier.io.atomic import check_output_file
+    from classifier.io.entries import parse_columns, read_entries
+    from classifier.model.bundle import load_bundle
+    from classifier.model.predict import predict_entries
+
+    model_files = [] if str(args.model).startswith(("models:/", "runs:/")) else list(Path(args.model).glob("*"))
+    check_output_file(args.out, inputs=[args.input, *model_files])
+    entries = read_entries(args.input, columns=parse_columns(args.columns))
+    bundle = load_bundle(args.model)
+    preds = predict_entries(entries, bundle)
+    files = write_prelabels(args.out, args.format, entries, preds, bundle.codebook)
+    print(f"suggestions for {len(preds)} entries, most expected label changes first: {', '.join(map(str, files))}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from classifier.coding.exchange import read_decisions
+    from classifier.coding.store import AnnotationStore
+    from classifier.errors import InputError
+    from classifier.io.codebook import load_codebook
+    from classifier.io.entries import parse_columns, read_entries
+
+    cb = load_codebook()
+    decided = read_decisions(args.file, cb, args.format)  # every record checked before anything is written
+    if not decided:
+        raise InputError(args.file, "contains no decided records")
+    entries = []
+    if args.entries is not None:
+        by_id = {e.id: e for e in read_entries(args.entries, columns=parse_columns(args.columns))}
+        missing = sorted({u for u, _, _ in decided} - set(by_id))
+        if missing:
+            raise InputError(args.entries, f"entry {missing[0]!r} of {args.file.name} is not in this entries file", field="id")
+        entries = [by_id[u] for u in dict.fromkeys(u for u, _, _ in decided)]
+    store = AnnotationStore(args.store, cb)
+    n = store.add([(u, args.coder, codes, f"import:{args.file.name}", note) for u, codes, note in decided], entries=entries)
+    print(f"stored {n} decisions of {args.coder} from {args.file} in {args.store} "
+          f"({len(store.history())} decisions in all; nothing is overwritten, the latest per coder and entry counts)")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from classifier.coding.review import ReviewSession, serve
+    from classifier.coding.store import AnnotationStore
+    from classifier.io.entries import parse_columns, read_entries
+    from classifier.model.bundle import load_bundle
+    from classifier.model.predict import predict_entries
+    from classifier.paths import CORPUS_DIR
+
+    path = args.input or CORPUS_DIR / "initiatives.jsonl"
+    entries = read_entries(path, columns=parse_columns(args.columns))
+    bundle = load_bundle(args.model)
+    preds = predict_entries(entries, bundle)
+    session = ReviewSession({e.id: e for e in entries}, preds, bundle.codebook,
+                            AnnotationStore(args.store, bundle.codebook), args.coder)
+    print(f"review page for {len(entries)} entries: http://127.0.0.1:{args.port}/  (decisions go to {args.store}; "
+          "Ctrl-C stops)")
+    try:
+        serve(session, args.port)
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
@@ -58,7 +137,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from classifier.analysis.run import run_comparison
     from classifier.reports.compare import terminal_table
 
-    res = run_comparison(args.labels, entries=args.entries, cities=args.cities, gold=args.gold, out=args.out,
+    res = run_comparison(args.labels, entries=args.entries, columns=args.columns, cities=args.cities, gold=args.gold, out=args.out,
                          model=args.model, predictions=args.predictions, assume=args.assume, n_boot=args.resamples,
                          n_perm=args.permutations, seed=args.seed)
     if not args.no_tracking:

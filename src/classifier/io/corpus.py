@@ -34,6 +34,7 @@ class Corpus:
     entries_path: Path
     gold_path: Path
     coders: dict[str, dict[str, LabelRecord]] = field(default_factory=dict)
+    extra_sha256: str = ""   # content hash of decisions merged in from an annotation store
 
     @property
     def coded_entries(self) -> list[Entry]:
@@ -58,6 +59,8 @@ class Corpus:
         h = hashlib.sha256()
         for p in (self.entries_path, self.gold_path):
             h.update(sha256_file(p).encode())
+        if self.extra_sha256:
+            h.update(self.extra_sha256.encode())
         return h.hexdigest()
 
 
@@ -76,3 +79,36 @@ def load_corpus(data_dir: str | Path | None = None, codebook: Codebook | None = 
         raise InputError(gold_path, f"gold codes for id {unknown[0]!r}, which is not in {entries_path.name}", field="id")
     coders = {name: read_labels(p, codebook) for name in CODERS if (p := data_dir / "annotations" / f"{name}.jsonl").exists()}
     return Corpus(entries, gold, codebook, entries_path, gold_path, coders)
+
+
+def with_store_decisions(corpus: Corpus, store_path: str | Path, coder: str | None = None) -> tuple[Corpus, list[str]]:
+    """The corpus plus the annotation store's latest decision per entry (of ``coder``, or of any
+    coder): a decided entry's store codes replace its gold codes, and entries the corpus lacks
+    are added with the text the store recorded.  Returns the corpus and notes on what was skipped."""
+    import dataclasses
+    import json as _json
+
+    from classifier.coding.store import AnnotationStore
+
+    store = AnnotationStore(store_path, corpus.codebook)
+    latest = store.latest(coder)
+    known = {e.id: e for e in corpus.entries}
+    texts = store.entries()
+    gold = dict(corpus.gold)
+    entries = list(corpus.entries)
+    notes: list[str] = []
+    skipped = 0
+    for uid, d in latest.items():
+        if uid not in known:
+            if uid not in texts:
+                skipped += 1
+                continue
+            entries.append(texts[uid])
+            known[uid] = texts[uid]
+        gold[uid] = LabelRecord(uid, d.codes, coder=d.coder, coded_at=d.decided_at)
+    if skipped:
+        notes.append(f"{skipped} store decisions skipped: the store has no text for their entries "
+                     "(import them with --entries)")
+    digest = hashlib.sha256(_json.dumps({u: [d.seq, d.codes] for u, d in sorted(latest.items())},
+                                        sort_keys=True).encode()).hexdigest()
+    return dataclasses.replace(corpus, entries=entries, gold=gold, extra_sha256=digest), notes

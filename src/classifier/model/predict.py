@@ -105,6 +105,8 @@ def predict_features(entries: Sequence[Entry], features: Features, bundle: Bundl
         evidence = {lab: evidence_for(entry, features, i, lab, sent_p[:, j], clf.evidence_sentences)
                     for j, (g, lab) in enumerate(clf.labels) if pred[i, j]}
         extra = {k: v for k, v in entry.to_record().items() if k != "id"}
+        if entry.document_warnings:
+            extra["document_warnings"] = list(entry.document_warnings)
         out.append(Prediction(entry.id, codes_from_row(pred[i], cb), scores, evidence, model=name, extra=extra))
     return out
 
