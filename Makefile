@@ -17,6 +17,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# the review page's browser test uses Debian's chromium and chromedriver (best effort: needs apt and root)
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+		( command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+		  ( apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+		    ( apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 ) ) ) || \
+		echo "note: chromium/chromedriver could not be installed; the browser test will be skipped"
 	touch $(STAMP)
 
 run: $(STAMP)

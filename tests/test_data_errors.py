@@ -17,7 +17,7 @@ from conftest import run_cli
 
 
 def _records(entries, n=3):
-    return [e.to_record() for e in entries[:n]]
+    return [{k: v for k, v in e.to_record().items() if k != "documents"} for e in entries[:n]]
 
 
 def _jsonl(path: Path, records) -> Path:

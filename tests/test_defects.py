@@ -83,14 +83,19 @@ def tree(folder: Path) -> dict[str, bytes | None]:
 
 @pytest.fixture()
 def one_entry(tmp_path, corpus_entries) -> Path:
-    return write_jsonl(tmp_path / "one.jsonl", [corpus_entries[0].to_record()])
+    return write_jsonl(tmp_path / "one.jsonl", [_plain(corpus_entries[0])])
 
 
 @pytest.fixture(scope="module")
 def formula_entries(tmp_path_factory, corpus_entries) -> Path:
     """One real entry whose title (and city) a spreadsheet would run as a formula."""
-    rec = dict(corpus_entries[0].to_record(), title=FORMULA, city="@SUM(1+1)")
+    rec = dict(_plain(corpus_entries[0]), title=FORMULA, city="@SUM(1+1)")
     return write_jsonl(tmp_path_factory.mktemp("formula") / "entries.jsonl", [rec])
+
+
+def _plain(entry) -> dict:
+    """A corpus entry's record without its stored documents (which live beside the bundled corpus)."""
+    return {k: v for k, v in entry.to_record().items() if k != "documents"}
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +126,7 @@ def train_into_store(data: Path, store: Path, out: Path, cwd: Path) -> None:
 
 
 def test_predict_refuses_to_overwrite_its_input(tmp_path, corpus_entries):
-    entries = write_jsonl(tmp_path / "entries.jsonl", [e.to_record() for e in corpus_entries[:2]])
+    entries = write_jsonl(tmp_path / "entries.jsonl", [_plain(e) for e in corpus_entries[:2]])
     before = entries.read_bytes()
     (tmp_path / "sub").mkdir()
     for out in (entries, "entries.jsonl", "sub/../entries.jsonl"):  # the same file, spelt three ways
@@ -238,7 +243,7 @@ def test_evaluate_one_fold(tmp_path):
 
 def test_nan_in_an_entries_file_is_bad_input(tmp_path, corpus_entries):
     path = tmp_path / "e.jsonl"
-    line = json.dumps(corpus_entries[0].to_record())[:-1] + ', "score": NaN}'
+    line = json.dumps(_plain(corpus_entries[0]))[:-1] + ', "score": NaN}'
     path.write_text(line + "\n", encoding="utf-8")
     res = cli("predict", path, "--out", tmp_path / "p.jsonl", cwd=tmp_path)
     error_line(res, "line 1")
@@ -311,7 +316,7 @@ def test_documents_may_not_escape_the_entries_folder(tmp_path, corpus_entries, h
         (batch / "notes.txt").symlink_to(secret)
     doc = {"absolute": str(secret), "dotdot": "../secret.txt", "dotdot-via-subfolder": "sub/../../secret.txt",
            "symlink": "notes.txt"}[how]
-    first, second = (e.to_record() for e in corpus_entries[:2])
+    first, second = (_plain(e) for e in corpus_entries[:2])
     entries = write_jsonl(batch / "entries.jsonl", [first, dict(second, documents=[doc])])
     out = batch / "p.jsonl"
     res = cli("predict", entries, "--out", out, cwd=batch)
@@ -324,7 +329,7 @@ def test_documents_absolute_system_file_refused(tmp_path, corpus_entries):
     system_file = next((p for p in ("/etc/hostname", "/etc/passwd", "/etc/os-release") if Path(p).is_file()), None)
     if system_file is None:
         pytest.skip("no readable system file to point at")
-    entries = write_jsonl(tmp_path / "entries.jsonl", [dict(corpus_entries[0].to_record(), documents=[system_file])])
+    entries = write_jsonl(tmp_path / "entries.jsonl", [dict(_plain(corpus_entries[0]), documents=[system_file])])
     out = tmp_path / "p.jsonl"
     res = cli("predict", entries, "--out", out, cwd=tmp_path)
     error_line(res, "entries.jsonl", "line 1", "field 'documents'", "absolute")
@@ -353,7 +358,9 @@ def _docx(path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["corrupt.pdf", "locked.pdf", "report.docx", "latin1.txt"])
-def test_document_problems_named_with_entries_line(tmp_path, corpus_entries, name):
+def test_document_problems_are_warnings_naming_the_entries_line(tmp_path, corpus_entries, name):
+    """Issue 11: an unusable document is skipped with a warning (naming the entries file, line and
+    document, and recorded in the output record); the entry is still coded from its text."""
     batch = tmp_path / "batch"
     batch.mkdir()
     doc = batch / name
@@ -365,12 +372,16 @@ def test_document_problems_named_with_entries_line(tmp_path, corpus_entries, nam
         _docx(doc)
     else:
         doc.write_bytes("Stratégie municipale pour l'IA, adoptée à Besançon. Données réutilisées.\n".encode("latin-1"))
-    first, second = (e.to_record() for e in corpus_entries[:2])
+    first, second = (_plain(e) for e in corpus_entries[:2])
     entries = write_jsonl(batch / "entries.jsonl", [first, dict(second, documents=[name])])
     out = batch / "p.jsonl"
     res = cli("predict", entries, "--out", out, cwd=batch)
-    error_line(res, "entries.jsonl", "line 2", "field 'documents'", name)
-    assert not out.exists()
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "Traceback" not in res.stderr
+    warning = [ln for ln in res.stderr.splitlines() if ln.startswith("atlas-coder: warning:") and name in ln]
+    assert warning and "entries.jsonl, line 2" in warning[0], res.stderr
+    records = [json.loads(ln) for ln in out.read_text(encoding="utf-8").splitlines()]
+    assert name in " ".join(records[1]["document_warnings"]) and "document_warnings" not in records[0]
 
 
 # ------------------------------------------------ 6. permissions and 8. formulas in CSV output
