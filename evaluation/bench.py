@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> dict:
     from classifier.model.embed import SentenceEncoder
     from classifier.model.features import featurize
     from classifier.paths import CACHE_DIR, EXTERNAL_DIR
-    from classifier.reliability.ladder import (RUNGS, definition_vectors, fit_full_and_predict, make_rungs, run_ladder,
+    from classifier.reliability.ladder import (definition_vectors, fit_full_and_predict, make_rungs, run_ladder,
                                                text_set)
     from classifier.reports.render import render
     from classifier.text.cues import CueMatcher

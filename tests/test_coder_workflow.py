@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier.coding.exchange import FORMATS, read_decisions, write_prelabels
+from classifier.coding.exchange import FORMATS, write_prelabels
 from classifier.coding.store import AnnotationStore
 from classifier.errors import InputError
 from classifier.io.codebook import load_codebook

@@ -1,6 +1,5 @@
 """One representation of a coding, and its conversions (io/codes.py), on small hand-made data."""
 
-import numpy as np
 
 from classifier.io.codebook import load_codebook
 from classifier.io.codes import Coding, codes_from_row, label_matrix

@@ -3,7 +3,6 @@ numbers re-computed independently from the files it writes."""
 
 from __future__ import annotations
 
-import csv
 
 import krippendorff
 import numpy as np

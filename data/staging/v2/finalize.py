@@ -79,7 +79,6 @@ def disputes() -> None:
             done |= {r["id"] for r in read_jsonl(f)}
     todo = [r for r in rows if r["id"] not in done]
     (CODING / f"disputes_{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in todo), encoding="utf-8")
-    keep = [m for m in md if True]
     (CODING / f"disputes_{name}.md").write_text("\n".join(
         block for r, block in _blocks(md) if r in {t["id"] for t in todo}), encoding="utf-8")
     n_labels = sum(len(r["disputed"]) for r in todo)
