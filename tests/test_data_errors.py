@@ -147,8 +147,11 @@ def test_bad_membership_value(tmp_path):
         read_cities(path)
 
 
-def test_missing_linked_document(tmp_path, corpus_entries):
+def test_missing_linked_document_is_skipped_with_a_warning(tmp_path, corpus_entries):
+    from classifier.errors import DataWarning
+
     recs = _records(corpus_entries, 1)
     recs[0]["documents"] = ["docs/strategy.pdf"]
-    with pytest.raises(InputError, match="line 1, field 'documents': linked document 'docs/strategy.pdf': document not found"):
-        read_entries(_jsonl(tmp_path / "e.jsonl", recs))
+    with pytest.warns(DataWarning, match="line 1: linked document 'docs/strategy.pdf' skipped: document not found"):
+        (entry,) = read_entries(_jsonl(tmp_path / "e.jsonl", recs))
+    assert entry.document_texts == {} and "document not found" in entry.document_warnings[0]
