@@ -161,7 +161,7 @@ def install() -> None:
           f"Disputed label decisions: {len(rows)} ({n_present} resolved present, {len(rows) - n_present} absent), "
           f"over {len({r['id'] for r in rows})} of {len(ids)} entries.", "",
           "Who: coder_a, coder_b and the adjudicator are separate AI assistant sessions (the same underlying "
-          "language model; each coder's work was split over two sessions by halves of the corpus), each given only "
+          "language model; each coder's work was split over six sessions, one per batch of entries; the adjudicator over five), each given only "
           "what is described above. Their agreement is not the agreement of independent humans; the human-coding "
           "kit in `data/human_coding/` is how people check it. The first round (v1, 180 entries, descriptions only, "
           "codebook 1.0.0) is kept in `v1/`.", "",
