@@ -177,6 +177,7 @@ def test_outputs_in_every_format(hand):
         assert (hand / name).stat().st_size > 0
     tex = (hand / "compare.tex").read_text()
     assert "\\toprule" in tex and "\\bottomrule" in tex and "governance\\_of\\_ai" in tex
+    assert "95\\% cluster-bootstrap" in tex and "textbackslash" not in tex  # escaped once, not twice
     md = (hand / "compare.md").read_text()
     assert "ignores clustering" in md and "different sample" in md
     html = (hand / "compare.html").read_text()

@@ -105,9 +105,9 @@ def compare_membership(corpus, preds, ev, out_dir: Path, *, data_dir=None, track
                        n_boot: int = 2000, n_perm: int = 2000) -> dict[str, Any]:
     """The membership comparison with hand, model and hybrid labels, reusing the main job's
     predictions and its evaluation's city-grouped out-of-fold codes (no retraining)."""
-    from classifier.analysis.compare import ComparisonData  # noqa: F401  (documents the flow)
     from classifier.analysis.inputs import ModelLabels, comparison_data
     from classifier.analysis.membership import membership_report
+    from classifier.analysis.run import comparison_meta
     from classifier.io.cities import read_cities
     from classifier.paths import DATA_DIR
     from classifier.reliability.agreement import agreement
@@ -125,14 +125,7 @@ def compare_membership(corpus, preds, ev, out_dir: Path, *, data_dir=None, track
         data, notes = comparison_data(corpus.entries, cities, cb, corpus.gold, variant, model)
         report = membership_report(data, n_boot=n_boot, n_perm=n_perm, seed=0,
                                    agreement=model.agreement if variant != "hand" else None)
-        from classifier.analysis.run import VARIANT_TEXT
-
-        meta = {"title": f"CCDR members vs non-members ({variant} labels)",
-                "description": (f"{len(data.ids)} initiatives from {len(set(data.cities))} cities of the bundled corpus; "
-                                f"codebook {cb.name} {cb.version}. Cities of unknown membership are shown in their own "
-                                "column and are not part of the difference."),
-                "variant": variant, "variant_text": VARIANT_TEXT[variant], "notes": notes,
-                "caption": f"CCDR members vs non-members, {variant} labels (bundled corpus).", "inputs": {}}
+        meta = comparison_meta(variant, data, cb, "of the bundled corpus", notes)
         write_comparison(report, meta, out_dir / variant)
         summary[variant] = {r["key"]: r.get("diff") for r in report["rows"] if r["kind"] == "label"}
         if track:

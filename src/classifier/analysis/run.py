@@ -18,6 +18,21 @@ VARIANT_TEXT = {
 }
 
 
+def comparison_meta(variant: str, data, codebook, where: str, notes: list[str],
+                    inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Title, description, caption and provenance of one comparison report (``where``: which
+    entries and cities, in words)."""
+    return {"title": f"CCDR members vs non-members ({variant} labels)",
+            "description": (f"{len(data.ids)} initiatives from {len(set(data.cities))} cities {where}; codebook "
+                            f"{codebook.name} {codebook.version}. Cities of unknown membership are shown in their own "
+                            "column and are not part of the difference."),
+            "variant": variant, "variant_text": VARIANT_TEXT[variant], "notes": notes,
+            "caption": (f"CCDR members vs non-members, {variant} labels: share of initiatives per label; difference in "
+                        "percentage points with 95% cluster-bootstrap interval (cities resampled within groups) and "
+                        "city-level permutation p."),
+            "inputs": inputs or {}}
+
+
 @dataclass
 class ComparisonResult:
     report: dict[str, Any]
@@ -67,17 +82,9 @@ def run_comparison(variant: str = "hand", *, entries: str | Path | None = None, 
     data, notes = comparison_data(entry_list, city_map, cb, gold_recs, variant, model_labels, scenario)
     report = membership_report(data, n_boot=n_boot, n_perm=n_perm, seed=seed,
                                agreement=model_labels.agreement if model_labels else None)
-    n_cities = len(set(data.cities))
-    meta = {"title": f"CCDR members vs non-members ({variant} labels)",
-            "description": (f"{len(data.ids)} initiatives from {n_cities} cities in {entries_path.name}; membership "
-                            f"from {cities_path.name}; codebook {cb.name} {cb.version}. Cities of unknown membership "
-                            "are shown in their own column and are not part of the difference."),
-            "variant": variant, "variant_text": VARIANT_TEXT[variant], "notes": notes,
-            "caption": (f"CCDR members vs non-members, {variant} labels: share of initiatives per label; difference in "
-                        "percentage points with 95\\% cluster-bootstrap interval (cities resampled within groups) and "
-                        "city-level permutation p."),
-            "inputs": {"entries": str(entries_path), "cities": str(cities_path), "gold": str(gold_path),
-                       "model": str(model) if variant != "hand" and not predictions else None,
-                       "predictions": str(predictions) if predictions else None, "assume": list(assume)}}
+    meta = comparison_meta(variant, data, cb, f"in {entries_path.name}; membership from {cities_path.name}", notes,
+                           {"entries": str(entries_path), "cities": str(cities_path), "gold": str(gold_path),
+                            "model": str(model) if variant != "hand" and not predictions else None,
+                            "predictions": str(predictions) if predictions else None, "assume": list(assume)})
     md = write_comparison(report, meta, out_dir)
     return ComparisonResult(report, meta, md, out_dir)

@@ -11,18 +11,29 @@ import numpy as np
 from classifier.io.codebook import Codebook
 
 
+def _pyplot():
+    """matplotlib's pyplot on the non-interactive Agg backend (imported only when a plot is made)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _png(fig) -> str:
+    """The figure as a PNG data URI; the figure is closed."""
+    import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def agreement_plot(report: dict[str, Any], cb: Codebook) -> str:
     """Alpha per label with 95% CI bars: model ~ gold next to the human comparisons."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     comps = report["comparisons"]
     labels = [lab for _, lab in cb.all_labels]
@@ -43,17 +54,12 @@ def agreement_plot(report: dict[str, Any], cb: Codebook) -> str:
     ax.set_xlabel("Krippendorff's alpha (95% bootstrap CI); dotted 0.667, dashed 0.800")
     ax.set_xlim(-0.6, 1.05)
     ax.legend(loc="lower left", fontsize=8)
-    uri = _png(fig)
-    plt.close(fig)
-    return uri
+    return _png(fig)
 
 
 def pr_plot(report: dict[str, Any], cb: Codebook) -> str:
     """Model precision and recall per label (mean over seeds, sd as error bars)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     rows = report["comparisons"]["model ~ gold"]["labels"]
     labels = [r["label"] for r in rows]
@@ -66,17 +72,12 @@ def pr_plot(report: dict[str, Any], cb: Codebook) -> str:
     ax.set_xlim(0, 1.05)
     ax.set_xlabel("model vs gold, out-of-fold (mean ± sd over seeds)")
     ax.legend(loc="lower right", fontsize=8)
-    uri = _png(fig)
-    plt.close(fig)
-    return uri
+    return _png(fig)
 
 
 def reliability_plot(report: dict[str, Any]) -> str:
     """Reliability diagram: observed share of gold-present against the predicted probability."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     rel = report["calibration"]["reliability"]
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
@@ -87,17 +88,12 @@ def reliability_plot(report: dict[str, Any]) -> str:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.legend(loc="upper left", fontsize=8)
-    uri = _png(fig)
-    plt.close(fig)
-    return uri
+    return _png(fig)
 
 
 def membership_plot(report: dict[str, Any]) -> str:
     """Members vs non-members per label: share of initiatives with 95% cluster-bootstrap bars."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     rows = [r for r in report["rows"] if r["kind"] == "label" and r.get("member") and r.get("non-member")]
     labels = [r["label"] for r in rows]
@@ -117,6 +113,4 @@ def membership_plot(report: dict[str, Any]) -> str:
     ax.legend(loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    uri = _png(fig)
-    plt.close(fig)
-    return uri
+    return _png(fig)
