@@ -119,8 +119,9 @@ def prevalence(t: CityTable, W: np.ndarray, corrected: bool, pooled_rect: np.nda
     return np.divide(share, n[:, None], out=np.full(share.shape, np.nan), where=n[:, None] > 0)
 
 
-def _draws(n_cities: int, B: int, rng: np.random.Generator) -> np.ndarray:
-    """B bootstrap resamples of cities as multiplicity weights (B × n_cities)."""
+def bootstrap_draws(n_cities: int, B: int, rng: np.random.Generator) -> np.ndarray:
+    """B bootstrap resamples of cities as multiplicity weights (B × n_cities), drawn from ``rng``
+    (the seeded twin of :func:`classifier.reliability.coefficients.bootstrap_weights`)."""
     if n_cities == 0:
         return np.zeros((B, 0))
     return rng.multinomial(n_cities, np.full(n_cities, 1.0 / n_cities), size=B).astype(float)
@@ -137,7 +138,7 @@ def estimate(data: ComparisonData, n_boot: int, rng: np.random.Generator) -> Est
     """Point estimates and cluster-bootstrap draws of every group's prevalences."""
     tables = {g: city_table(data, g) for g in GROUPS}
     point, boot, pooled = {}, {}, []
-    draws = {g: _draws(len(t.names), n_boot, rng) for g, t in tables.items()}
+    draws = {g: bootstrap_draws(len(t.names), n_boot, rng) for g, t in tables.items()}
     # the pooled correction (all hand-coded entries), per draw, from the same city draws
     all_rect = sum((draws[g] @ tables[g].rect for g in GROUPS), np.zeros((n_boot, data.used.shape[1])))
     all_ng = sum((draws[g] @ tables[g].n_gold for g in GROUPS), np.zeros(n_boot))

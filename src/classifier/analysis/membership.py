@@ -13,8 +13,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from classifier.analysis.compare import (GROUPS, ComparisonData, estimate, fisher, gee_logit, leave_one_city_out,
-                                         permutation_test)
+from classifier.analysis.compare import (GROUPS, ComparisonData, bootstrap_draws, estimate, fisher, gee_logit,
+                                         leave_one_city_out, permutation_test)
 
 #: Figures of the published comparison on its own sample (161 initiatives, 30 cities), from
 #: ../shared/codebook.md: never the same sample as the project's corpus.
@@ -58,7 +58,7 @@ def membership_report(data: ComparisonData, *, n_boot: int = 2000, n_perm: int =
     boot_pc = {}
     for g, sizes in per_city.items():
         if len(sizes):
-            W = rng.multinomial(len(sizes), np.full(len(sizes), 1 / len(sizes)), size=n_boot)
+            W = bootstrap_draws(len(sizes), n_boot, rng)
             boot_pc[g] = W @ sizes / len(sizes)
     rows: list[dict[str, Any]] = [
         {"kind": "count", "key": "cities", "label": "cities", **{g: {"n": n_cities[g]} for g in GROUPS}},

@@ -10,12 +10,12 @@ and the model read, so a changed file is caught before it silently changes a gol
 from __future__ import annotations
 
 import datetime
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from classifier.errors import InputError
+from classifier.io.corpus import sha256_file
 from classifier.io.tables import jsonl_rows
 
 MANIFEST_FIELDS = ("entry_id", "path", "source_url", "title", "licence", "content", "retrieved", "retrieved_via",
@@ -64,10 +64,6 @@ def read_manifest(path: str | Path) -> list[DocumentRecord]:
     return records
 
 
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def check_manifest(path: str | Path, entry_documents: dict[str, list[str]] | None = None) -> list[DocumentRecord]:
     """Check that every listed document exists with the recorded hash, and (given the entries'
     ``documents`` fields, resolved to paths relative to the documents folder) that every document
@@ -79,7 +75,7 @@ def check_manifest(path: str | Path, entry_documents: dict[str, list[str]] | Non
         target = folder / rec.path
         if not target.is_file():
             raise InputError(path, f"document {rec.path!r} does not exist", line=i, field="path")
-        if file_sha256(target) != rec.sha256:
+        if sha256_file(target) != rec.sha256:
             raise InputError(path, f"document {rec.path!r} does not match its recorded sha256 (changed since it "
                                    "was recorded)", line=i, field="sha256")
     if entry_documents is not None:
